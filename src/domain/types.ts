@@ -1,0 +1,42 @@
+// Core value types shared by every layer. Pure data: no I/O.
+
+/** Attribute values of a product, as read from the catalog (strings; empty values are dropped). */
+export type Attributes = Record<string, string>;
+
+/** One catalog entry before indexing. */
+export interface Product {
+  id: string;
+  title: string;
+  attributes: Attributes;
+  /** Where the photo lives: an absolute local path or an http(s) URL. */
+  imageRef: string;
+}
+
+/** A product as stored in a vector store, with its embedding. */
+export interface IndexedRecord {
+  id: string;
+  title: string;
+  attributes: Attributes;
+  imageRef: string;
+  /** SHA-256 of the image bytes plus title and attributes; decides whether a re-run may skip the item. */
+  contentHash: string;
+  vector: Float32Array;
+}
+
+/** Equality filters on metadata: a field matches one value or any of several. */
+export type Filters = Record<string, string | string[]>;
+
+export interface Hit {
+  id: string;
+  /** Cosine similarity in [-1, 1]; higher is more similar. */
+  score: number;
+  title: string;
+  imageRef: string;
+  attributes: Attributes;
+}
+
+export interface FacetValue {
+  value: string;
+  count: number;
+}
+export type Facets = Record<string, FacetValue[]>;

@@ -1,0 +1,90 @@
+// Decoding untrusted image bytes with sharp (libvips): limits on bytes and pixels guard against huge files and
+// decompression bombs; every decoder failure becomes a clear AppError instead of a crash.
+import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import { AppError, errorMessage } from '../errors/app-error.js';
+import { resizedSize, outputSize, toPixelValues, type PreprocessPlan } from './preprocess.js';
+import type { PixelValues } from './embedder.js';
+
+export interface ImageLimits {
+  /** Largest accepted encoded size in bytes. */
+  maxBytes: number;
+  /** Largest accepted width x height, checked from the header before decoding. */
+  maxPixels: number;
+}
+
+export const DEFAULT_IMAGE_LIMITS: ImageLimits = { maxBytes: 20 * 1024 * 1024, maxPixels: 50_000_000 };
+
+sharp.cache(false);
+sharp.concurrency(1);
+
+function translate(e: unknown, limits: ImageLimits): AppError {
+  const msg = errorMessage(e);
+  if (/pixel limit/i.test(msg)) {
+    return new AppError('PAYLOAD_TOO_LARGE', `image has more than ${limits.maxPixels} pixels`, { cause: e });
+  }
+  return new AppError('INVALID_IMAGE', `not a decodable image (${msg.split('\n')[0]})`, { cause: e });
+}
+
+/** Reads width and height from the header and enforces the limits, without decoding pixels. */
+export async function probeImage(bytes: Uint8Array, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<{ width: number; height: number; format: string }> {
+  if (bytes.length === 0) throw new AppError('INVALID_IMAGE', 'image is empty (0 bytes)');
+  if (bytes.length > limits.maxBytes) {
+    throw new AppError('PAYLOAD_TOO_LARGE', `image is ${bytes.length} bytes; the limit is ${limits.maxBytes}`);
+  }
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: limits.maxPixels }).metadata();
+  } catch (e) {
+    throw translate(e, limits);
+  }
+  if (!meta.width || !meta.height || !meta.format) throw new AppError('INVALID_IMAGE', 'image has no dimensions');
+  if (meta.width * meta.height > limits.maxPixels) {
+    throw new AppError('PAYLOAD_TOO_LARGE', `image is ${meta.width}x${meta.height}; the limit is ${limits.maxPixels} pixels`);
+  }
+  return { width: meta.width, height: meta.height, format: meta.format };
+}
+
+/** Copies the centre crop (zero-padded where the image is smaller, as Hugging Face's center_crop does). */
+function centerCrop(rgb: Uint8Array, width: number, height: number, cropW: number, cropH: number): Uint8Array {
+  if (width === cropW && height === cropH) return rgb;
+  const out = new Uint8Array(cropW * cropH * 3);
+  const top = Math.floor((height - cropH) / 2);
+  const left = Math.floor((width - cropW) / 2);
+  for (let y = 0; y < cropH; y++) {
+    const sy = y + top;
+    if (sy < 0 || sy >= height) continue;
+    for (let x = 0; x < cropW; x++) {
+      const sx = x + left;
+      if (sx < 0 || sx >= width) continue;
+      const s = (sy * width + sx) * 3;
+      const d = (y * cropW + x) * 3;
+      out[d] = rgb[s];
+      out[d + 1] = rgb[s + 1];
+      out[d + 2] = rgb[s + 2];
+    }
+  }
+  return out;
+}
+
+/** Decodes, resizes and crops as the plan says and returns the model's pixel values. */
+export async function decodeForModel(bytes: Uint8Array, plan: PreprocessPlan, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<PixelValues> {
+  const { width, height } = await probeImage(bytes, limits);
+  const target = resizedSize(plan, width, height);
+  let raw: { data: Buffer; info: OutputInfo };
+  try {
+    // Transparent pixels become white (product photos on white); CMYK and greyscale become sRGB.
+    let pipeline = sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'error' })
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb');
+    if (target.width !== width || target.height !== height) {
+      pipeline = pipeline.resize(target.width, target.height, { fit: 'fill', kernel: plan.kernel });
+    }
+    raw = await pipeline.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  } catch (e) {
+    throw translate(e, limits);
+  }
+  if (raw.info.channels !== 3) throw new AppError('INVALID_IMAGE', `unexpected channel count ${raw.info.channels}`);
+  const out = outputSize(plan, raw.info.width, raw.info.height);
+  const cropped = centerCrop(new Uint8Array(raw.data.buffer, raw.data.byteOffset, raw.data.length), raw.info.width, raw.info.height, out.width, out.height);
+  return { data: toPixelValues(cropped, out.width, out.height, plan), width: out.width, height: out.height };
+}

@@ -1,0 +1,140 @@
+// One behavioural suite for every VectorStore adapter: each adapter's test file calls runVectorStoreContract.
+import { describe, expect, it, beforeEach, afterEach } from 'vitest';
+import type { VectorStore } from '../../src/stores/vector/vector-store.js';
+import type { ModelManifest } from '../../src/model/embedder.js';
+import type { IndexedRecord } from '../../src/domain/types.js';
+import { l2Normalize } from '../../src/domain/vector-math.js';
+
+export const DIM = 8;
+
+export function modelManifest(overrides: Partial<ModelManifest> = {}): ModelManifest {
+  return { id: 'test-model', hash: 'a'.repeat(64), dimension: DIM, preprocessing: {}, contextLength: 77, ...overrides };
+}
+
+function unit(seed: number): Float32Array {
+  const v = new Float32Array(DIM);
+  for (let i = 0; i < DIM; i++) v[i] = Math.sin(seed * 12.9898 + i * 78.233);
+  return l2Normalize(v);
+}
+
+export function record(id: string, seed: number, attributes: Record<string, string> = {}): IndexedRecord {
+  return { id, title: `title ${id}`, attributes, imageRef: `/img/${id}.jpg`, contentHash: `hash-${id}-${seed}`, vector: unit(seed) };
+}
+
+export function runVectorStoreContract(name: string, open: () => Promise<VectorStore>, cleanup: () => Promise<void>): void {
+  describe(`VectorStore contract: ${name}`, () => {
+    let store: VectorStore;
+    beforeEach(async () => {
+      store = await open();
+    });
+    afterEach(async () => {
+      await store.close();
+      await cleanup();
+    });
+
+    const seed = async () => {
+      await store.bindModel(modelManifest(), ['colour', 'gender']);
+      await store.upsert([
+        record('a', 1, { colour: 'Red', gender: 'Men' }),
+        record('b', 2, { colour: 'Blue', gender: 'Women' }),
+        record('c', 3, { colour: 'Red', gender: 'Women' }),
+        record('d', 4, { colour: 'Green' }),
+      ]);
+    };
+
+    it('an empty store has no manifest, no items and returns no hits', async () => {
+      expect(await store.readManifest()).toBeNull();
+      expect(await store.count()).toBe(0);
+      await store.bindModel(modelManifest(), []);
+      expect(await store.search({ vector: unit(1), k: 5 })).toEqual([]);
+    });
+
+    it('finds the exact vector first with score 1 and keeps metadata', async () => {
+      await seed();
+      const hits = await store.search({ vector: unit(3), k: 2 });
+      expect(hits).toHaveLength(2);
+      expect(hits[0].id).toBe('c');
+      expect(hits[0].score).toBeCloseTo(1, 5);
+      expect(hits[0].attributes).toEqual({ colour: 'Red', gender: 'Women' });
+      expect(hits[0].title).toBe('title c');
+      expect(hits[1].score).toBeLessThanOrEqual(hits[0].score);
+    });
+
+    it('pages with k and offset without overlap', async () => {
+      await seed();
+      const all = await store.search({ vector: unit(1), k: 4 });
+      const page2 = await store.search({ vector: unit(1), k: 2, offset: 2 });
+      expect(page2.map((h) => h.id)).toEqual(all.slice(2).map((h) => h.id));
+    });
+
+    it('filters on one value and on several values', async () => {
+      await seed();
+      const red = await store.search({ vector: unit(2), k: 10, filters: { colour: 'Red' } });
+      expect(red.map((h) => h.id).sort()).toEqual(['a', 'c']);
+      const redOrGreen = await store.search({ vector: unit(2), k: 10, filters: { colour: ['Red', 'Green'], gender: 'Women' } });
+      expect(redOrGreen.map((h) => h.id)).toEqual(['c']);
+      expect(await store.count({ colour: 'Red' })).toBe(2);
+    });
+
+    it('rejects an unknown filter field', async () => {
+      await seed();
+      await expect(store.search({ vector: unit(2), k: 3, filters: { size: 'XL' } })).rejects.toMatchObject({ code: 'UNKNOWN_FILTER_FIELD' });
+    });
+
+    it('re-upserting an id replaces it instead of duplicating it', async () => {
+      await seed();
+      await store.upsert([record('a', 9, { colour: 'Black', gender: 'Men' })]);
+      expect(await store.count()).toBe(4);
+      const a = await store.get('a');
+      expect(a?.attributes.colour).toBe('Black');
+      expect((await store.contentHashes(['a', 'zz'])).get('a')).toBe('hash-a-9');
+      expect((await store.search({ vector: unit(9), k: 1 }))[0].id).toBe('a');
+    });
+
+    it('deletes by id', async () => {
+      await seed();
+      expect(await store.delete(['a', 'b', 'nope'])).toBe(2);
+      expect(await store.count()).toBe(2);
+      expect(await store.get('a')).toBeNull();
+    });
+
+    it('refuses another model and vectors of another dimension', async () => {
+      await seed();
+      await expect(store.bindModel(modelManifest({ hash: 'b'.repeat(64) }), [])).rejects.toMatchObject({ code: 'MODEL_MISMATCH' });
+      await expect(store.search({ vector: new Float32Array(DIM + 1), k: 1 })).rejects.toMatchObject({ code: 'MODEL_MISMATCH' });
+    });
+
+    it('keeps unicode metadata and quotes intact, also in filters', async () => {
+      await store.bindModel(modelManifest(), ['colour']);
+      await store.upsert([{ ...record("é'1", 5, { colour: "Bleu d'été 🌊" }), title: 'Robe d’été — 夏' }]);
+      const hits = await store.search({ vector: unit(5), k: 1, filters: { colour: "Bleu d'été 🌊" } });
+      expect(hits[0]).toMatchObject({ id: "é'1", title: 'Robe d’été — 夏', attributes: { colour: "Bleu d'été 🌊" } });
+    });
+
+    it('excludes ids, honours minScore, counts facets disjunctively and scans everything', async () => {
+      await seed();
+      const hits = await store.search({ vector: unit(1), k: 4, excludeIds: ['a'] });
+      expect(hits.map((h) => h.id)).not.toContain('a');
+      const strict = await store.search({ vector: unit(1), k: 4, minScore: 0.999 });
+      expect(strict.map((h) => h.id)).toEqual(['a']);
+      const facets = await store.facets(['colour', 'gender'], { colour: 'Red' });
+      expect(facets.colour).toEqual([
+        { value: 'Red', count: 2 },
+        { value: 'Blue', count: 1 },
+        { value: 'Green', count: 1 },
+      ]);
+      expect(facets.gender).toEqual([
+        { value: 'Men', count: 1 },
+        { value: 'Women', count: 1 },
+      ]);
+      const seen: string[] = [];
+      for await (const batch of store.scan({ batchSize: 3, withVector: true })) {
+        for (const item of batch) {
+          seen.push(item.id);
+          expect(item.vector).toHaveLength(DIM);
+        }
+      }
+      expect(seen.sort()).toEqual(['a', 'b', 'c', 'd']);
+    });
+  });
+}
