@@ -33,7 +33,7 @@ export async function probeImage(bytes: Uint8Array, limits: ImageLimits = DEFAUL
   }
   let meta: Metadata;
   try {
-    meta = await sharp(bytes, { limitInputPixels: limits.maxPixels }).metadata();
+    meta = await sharp(bytes, { limitInputPixels: Number.isFinite(limits.maxPixels) ? limits.maxPixels : false }).metadata();
   } catch (e) {
     throw translate(e, limits);
   }

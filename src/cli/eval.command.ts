@@ -1,0 +1,229 @@
+// `vitrine eval <task>`: measures search quality through the same model runtime, indexer and store users run,
+// and writes results.json, results.md, charts (SVG + PNG) and report.html. Parse -> config -> runtime -> service.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadConfig, type Config } from '../config/config.js';
+import { action, collect } from './common.js';
+import type { Product } from '../domain/types.js';
+import { AppError, errorMessage } from '../errors/app-error.js';
+import { readCatalog } from '../stores/catalog/read-catalog.js';
+import { defaultEvalRuntime } from '../eval/default-runtime.js';
+import { consoleProgress, type ProgressReporter } from '../eval/progress.js';
+import { runRetrievalEval, type QuerySource, type RetrievalTask } from '../eval/retrieval.service.js';
+import { renderMarkdown } from '../eval/report/markdown.js';
+import { writeReport } from '../eval/report/write-report.js';
+import type { EvalResults } from '../eval/results.js';
+import { DEFAULT_ZERO_SHOT_PROMPT, runZeroShotEval } from '../eval/zero-shot.service.js';
+import { parseLabelsCsv } from '../eval/zero-shot.js';
+
+interface CommonOptions {
+  model?: string[];
+  k?: number[];
+  depth?: number;
+  out?: string;
+  cacheDir?: string;
+  heatmap: number;
+  batchSize?: number;
+  threads?: number;
+  data?: string;
+  config?: string;
+}
+
+interface CatalogOptions extends CommonOptions {
+  catalog: string;
+  images?: string;
+  gallerySplit?: string;
+  refreshIndex?: boolean;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer of 0 or more');
+  return n;
+}
+
+function kList(value: string): number[] {
+  return value.split(',').map((s) => positiveInt(s.trim()));
+}
+
+function addCommonOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--model <folder|hf-id>', 'model to evaluate; repeat to compare several in one table (default: VITRINE_MODEL or the house model)').argParser(collect))
+    .option('--k <list>', 'cut-offs for recall, precision, MRR and nDCG', kList)
+    .option('--depth <n>', 'results retrieved per query; mAP is over this list (default: max(100, largest k))', positiveInt)
+    .option('--out <dir>', 'output folder (default: ./vitrine-eval/<task>)')
+    .option('--cache-dir <dir>', 'where gallery indexes are kept between runs (default: <data dir>/eval-cache)')
+    .option('--heatmap <n>', 'products in the text-vs-image similarity heat map (0: none)', nonNegativeInt, 12)
+    .option('--batch-size <n>', 'texts/images per model call', positiveInt)
+    .option('--threads <n>', 'ONNX Runtime threads', positiveInt)
+    .option('--data <dir>', 'data dir (default: VITRINE_DATA or ./vitrine-data)')
+    .option('--config <file>', 'JSON config file');
+}
+
+function addCatalogOptions(command: Command): Command {
+  return command
+    .requiredOption('--catalog <file>', 'catalog: .csv, .jsonl or a folder of images')
+    .option('--images <dir>', 'folder of <id>.jpg photos when the catalog has no image column')
+    .option('--gallery-split <name>', 'search only products of this split (default: the whole catalog)')
+    .option('--refresh-index', 're-read every gallery photo and re-embed changed ones even when a saved index is complete');
+}
+
+function configFrom(options: CommonOptions): Config {
+  return loadConfig({
+    configFile: options.config,
+    flags: { dataDir: options.data, batchSize: options.batchSize, threads: options.threads },
+  });
+}
+
+function modelsFrom(options: CommonOptions, config: Config): string[] {
+  return options.model && options.model.length > 0 ? options.model : [config.model ?? 'house'];
+}
+
+async function readProducts(options: CatalogOptions, progress: ProgressReporter): Promise<Product[]> {
+  const products: Product[] = [];
+  let failed = 0;
+  for await (const entry of readCatalog({ source: options.catalog, images: options.images })) {
+    if (entry.ok) products.push(entry.product);
+    else {
+      failed++;
+      if (failed <= 5) progress.log(`catalog: skipped ${entry.reason}`);
+    }
+  }
+  if (failed > 0) progress.log(`catalog: ${failed} rows skipped, ${products.length} products read`);
+  return products;
+}
+
+async function readJson(file: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new AppError('BAD_REQUEST', `${what} ${file} cannot be read: ${errorMessage(e)}`, { cause: e });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new AppError('BAD_REQUEST', `${what} ${file} is not valid JSON: ${errorMessage(e)}`, { cause: e });
+  }
+}
+
+async function finish(results: EvalResults, outDir: string): Promise<void> {
+  const files = await writeReport(results, { outDir });
+  process.stdout.write(`${renderMarkdown(results)}\n`);
+  process.stdout.write(
+    [`results: ${files.json}`, `table:   ${files.markdown}`, `report:  ${files.html}`, ...files.charts.map((c) => `chart:   ${c.svg} (+ .png)`)].join('\n') + '\n',
+  );
+}
+
+async function runRetrieval(task: RetrievalTask, options: CatalogOptions, queries: QuerySource, extra: { doc?: string }): Promise<void> {
+  const config = configFrom(options);
+  const progress = consoleProgress();
+  const products = await readProducts(options, progress);
+  const results = await runRetrievalEval({
+    task,
+    models: modelsFrom(options, config),
+    products,
+    catalog: { source: options.catalog, ...(options.images ? { images: options.images } : {}) },
+    queries,
+    gallerySplit: options.gallerySplit,
+    doc: extra.doc,
+    ks: options.k,
+    depth: options.depth,
+    cacheDir: options.cacheDir ?? path.join(config.dataDir, 'eval-cache'),
+    refreshIndex: options.refreshIndex,
+    heatmapSize: options.heatmap,
+    batchSize: config.batchSize,
+    recordedOptions: { task, ...options },
+    runtime: defaultEvalRuntime(config),
+    progress,
+  });
+  await finish(results, options.out ?? path.join('vitrine-eval', task));
+}
+
+/**
+ * Registers `vitrine eval` and its tasks on the program.
+ *
+ * Example: `vitrine eval attribute --catalog catalog.csv --images images --field baseColour --prompt "a photo of {} clothes"`
+ */
+export function registerEvalCommand(program: Command): Command {
+  const evalCommand = program
+    .command('eval')
+    .description('measure search quality (recall@k, precision@k, MRR, nDCG, mAP; zero-shot accuracy) and write a report');
+
+  addCommonOptions(addCatalogOptions(evalCommand.command('text-to-image')))
+    .description('text queries against product photos; relevance from a qrels file or from identical titles')
+    .option('--qrels <file>', 'BEIR-style qrels JSON: {"<query text>": {"<product id>": 1}}')
+    .addOption(new Option('--queries-from <field>', 'generate queries from a catalog field: each distinct value is a query').choices(['title']))
+    .option('--split <name>', 'with --queries-from: take query values from this split only')
+    .action(
+      action(async (options: CatalogOptions & { qrels?: string; queriesFrom?: string; split?: string }) => {
+        if ((options.qrels === undefined) === (options.queriesFrom === undefined)) {
+          throw new AppError('BAD_REQUEST', 'text-to-image needs exactly one of --qrels <file> or --queries-from title');
+        }
+        const queries: QuerySource = options.qrels
+          ? { kind: 'qrels', file: options.qrels, document: await readJson(options.qrels, 'qrels file') }
+          : { kind: 'field-text', field: options.queriesFrom as string, split: options.split };
+        await runRetrieval('text-to-image', options, queries, {});
+      }),
+    );
+
+  addCommonOptions(addCatalogOptions(evalCommand.command('attribute')))
+    .description('one text query per distinct value of a field (e.g. baseColour); relevant = products with that value')
+    .requiredOption('--field <name>', 'attribute whose values become queries')
+    .option('--prompt <template>', 'query template with {} for the value, e.g. "a photo of {} clothes"')
+    .option('--doc <spec>', 'documents: image, text, or a weighted mix like image:0.9,text:0.1', 'image')
+    .option('--split <name>', 'take query values from this split only')
+    .action(
+      action(async (options: CatalogOptions & { field: string; prompt?: string; doc: string; split?: string }) => {
+        await runRetrieval('attribute', options, { kind: 'field-text', field: options.field, prompt: options.prompt, split: options.split }, { doc: options.doc });
+      }),
+    );
+
+  addCommonOptions(addCatalogOptions(evalCommand.command('image-to-image')))
+    .description("a product's photo as query; relevant = other products with the same field value")
+    .requiredOption('--field <name>', 'attribute that defines relevance, e.g. articleType')
+    .option('--split <name>', 'query with products of this split only (e.g. test)')
+    .action(
+      action(async (options: CatalogOptions & { field: string; split?: string }) => {
+        await runRetrieval('image-to-image', options, { kind: 'field-image', field: options.field, split: options.split }, {});
+      }),
+    );
+
+  addCommonOptions(evalCommand.command('zero-shot'))
+    .description('classify each labelled image by its nearest class prompt: accuracy, macro-F1, confusion matrix')
+    .requiredOption('--images <dir>', 'folder the file column of the labels is relative to')
+    .requiredOption('--labels <file>', 'CSV with columns file,label')
+    .addOption(new Option('--prompt <template>', `class prompt with {} for the label; repeat to average several (default: "${DEFAULT_ZERO_SHOT_PROMPT}")`).argParser(collect))
+    .action(
+      action(async (options: CommonOptions & { images: string; labels: string; prompt?: string[] }) => {
+        const config = configFrom(options);
+        let samples: { file: string; label: string }[];
+        try {
+          samples = parseLabelsCsv(await readFile(options.labels, 'utf8'));
+        } catch (e) {
+          throw new AppError('BAD_REQUEST', `labels file ${options.labels}: ${errorMessage(e)}`, { cause: e });
+        }
+        const results = await runZeroShotEval({
+          models: modelsFrom(options, config),
+          imagesDir: options.images,
+          labelsFile: options.labels,
+          samples,
+          prompts: options.prompt,
+          batchSize: config.batchSize,
+          recordedOptions: { task: 'zero-shot', ...options },
+          runtime: defaultEvalRuntime(config),
+          progress: consoleProgress(),
+        });
+        await finish(results, options.out ?? path.join('vitrine-eval', 'zero-shot'));
+      }),
+    );
+
+  return evalCommand;
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// The `vitrine` command line: one file per command; each parses flags, loads config, builds the context and
+// calls a service.
+import { Command } from 'commander';
+import { registerIndexCommand } from './index.command.js';
+import { registerSearchCommand } from './search.command.js';
+import { registerServeCommand } from './serve.command.js';
+import { registerInfoCommand } from './info.command.js';
+import { CONFIG_ENV_VARS } from '../config/config.js';
+
+const program = new Command();
+program
+  .name('vitrine')
+  .description('Search a fashion catalog by text and by image, offline.')
+  .version('0.1.0')
+  .addHelpText('after', `\nEnvironment: ${CONFIG_ENV_VARS.join(', ')}`);
+
+registerIndexCommand(program);
+registerServeCommand(program);
+registerSearchCommand(program);
+registerInfoCommand(program);
+
+await program.parseAsync(process.argv);

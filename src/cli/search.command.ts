@@ -1,0 +1,128 @@
+// `vitrine search`: text or image search on the data dir, or as a client of a running server (--url), printed
+// as a table, JSON, or a self-contained HTML page with the photos embedded.
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { action, collect, configFrom, type GlobalFlags } from './common.js';
+import { buildContext } from '../context.js';
+import { AppError, errorMessage } from '../errors/app-error.js';
+import type { Filters, Hit } from '../domain/types.js';
+import { renderResultsPage } from '../http/render-html.js';
+import { probeImage } from '../model/image-decode.js';
+
+interface SearchFlags extends GlobalFlags {
+  image?: string;
+  topK?: string;
+  filter?: string[];
+  json?: boolean;
+  out?: string;
+  url?: string;
+}
+
+type CliHit = Hit & { imageUrl?: string };
+
+export function parseFilterFlags(values: string[] = []): Filters | undefined {
+  if (values.length === 0) return undefined;
+  const filters: Record<string, string[]> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq <= 0) throw new AppError('BAD_REQUEST', `--filter expects field=value, got "${v}"`);
+    const field = v.slice(0, eq).trim();
+    (filters[field] ??= []).push(v.slice(eq + 1).trim());
+  }
+  return filters;
+}
+
+async function dataUri(bytes: Buffer): Promise<string> {
+  const { format } = await probeImage(bytes, { maxBytes: Infinity, maxPixels: Infinity });
+  return `data:image/${format === 'jpeg' ? 'jpeg' : format};base64,${bytes.toString('base64')}`;
+}
+
+async function searchViaServer(url: string, body: Record<string, unknown>, image?: Buffer, imageName?: string) {
+  let response: Response;
+  try {
+    if (image) {
+      const form = new FormData();
+      form.append('image', new Blob([new Uint8Array(image)]), imageName ?? 'query.jpg');
+      for (const [k, v] of Object.entries(body)) if (v !== undefined) form.append(k, typeof v === 'string' ? v : JSON.stringify(v));
+      response = await fetch(new URL('/api/search', url), { method: 'POST', body: form });
+    } else {
+      response = await fetch(new URL('/api/search', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    }
+  } catch (e) {
+    throw new AppError('NOT_READY', `no Vitrine server answers at ${url}: ${errorMessage(e)}`);
+  }
+  const payload = (await response.json().catch(() => ({}))) as { hits?: CliHit[]; tookMs?: number; code?: string; message?: string; truncated?: boolean };
+  if (!response.ok) throw new AppError('BAD_REQUEST', `server answered ${response.status} ${payload.code ?? ''}: ${payload.message ?? ''}`);
+  return { hits: payload.hits ?? [], tookMs: payload.tookMs ?? 0, truncated: payload.truncated ?? false };
+}
+
+export function registerSearchCommand(program: Command): void {
+  program
+    .command('search')
+    .description('search the index by text or by image')
+    .argument('[text]', 'query text')
+    .option('--image <file>', 'search with this photo instead of (or with) a text')
+    .option('-k, --top-k <n>', 'number of results (default 8, at most 100)')
+    .option('--filter <field=value>', 'keep products whose field equals value (repeatable; repeated fields mean "any of")', collect, [])
+    .option('--json', 'print JSON')
+    .option('--out <file.html>', 'write a self-contained HTML page of the results')
+    .option('--url <server>', 'ask a running Vitrine server (e.g. http://localhost:30000) instead of the local data dir')
+    .option('--data <dir>', 'data dir')
+    .option('--model <folder|hf-id>', 'model (must match the index)')
+    .option('--config <file>', 'JSON config file')
+    .action(
+      action(async (text: string | undefined, flags: SearchFlags) => {
+        if (!text && !flags.image) throw new AppError('EMPTY_QUERY', 'give a query text or --image <file>');
+        const k = flags.topK !== undefined ? Number(flags.topK) : undefined;
+        const filters = parseFilterFlags(flags.filter);
+        let image: Buffer | undefined;
+        if (flags.image) {
+          try {
+            image = await readFile(flags.image);
+          } catch {
+            throw new AppError('NOT_FOUND', `image file ${flags.image} does not exist or cannot be read`);
+          }
+        }
+        let hits: CliHit[];
+        let tookMs: number;
+        let truncated: boolean;
+        const images = new Map<string, string>();
+        if (flags.url) {
+          ({ hits, tookMs, truncated } = await searchViaServer(flags.url, { text, k, filters }, image, flags.image ? path.basename(flags.image) : undefined));
+          if (flags.out) {
+            for (const h of hits) {
+              const src = new URL(h.imageUrl ?? `/images/${encodeURIComponent(h.id)}`, flags.url);
+              const response = await fetch(src).catch(() => null);
+              if (response?.ok) images.set(h.id, await dataUri(Buffer.from(await response.arrayBuffer())));
+            }
+          }
+        } else {
+          const ctx = await buildContext(configFrom({ data: flags.data, model: flags.model, config: flags.config }));
+          try {
+            ({ hits, tookMs, truncated } = await ctx.search.search({ text, image, k, filters }));
+            if (flags.out) {
+              for (const h of hits) {
+                const bytes = await ctx.loadImage(h.imageRef).catch(() => null);
+                if (bytes) images.set(h.id, await dataUri(bytes));
+              }
+            }
+          } finally {
+            await ctx.close();
+          }
+        }
+        if (truncated) process.stderr.write('note: the query text was longer than the model context and was truncated\n');
+        if (flags.out) {
+          const query = [text ? `"${text}"` : '', flags.image ? `photo ${path.basename(flags.image)}` : ''].filter(Boolean).join(' + ');
+          await writeFile(flags.out, renderResultsPage({ query, hits: hits.map((h) => ({ ...h, imageSrc: images.get(h.id) ?? '' })), tookMs }));
+          process.stderr.write(`wrote ${flags.out}\n`);
+        }
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify({ hits: hits.map(({ imageRef: _r, ...h }) => h), tookMs }, null, 2)}\n`);
+        } else {
+          process.stdout.write(hits.map((h, i) => `${String(i + 1).padStart(3)}  ${h.score.toFixed(4)}  ${h.id.padEnd(10)}  ${h.title}`).join('\n') + '\n');
+          process.stdout.write(`${hits.length} hits in ${tookMs.toFixed(1)} ms\n`);
+        }
+      }),
+    );
+}

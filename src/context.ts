@@ -1,0 +1,54 @@
+// The composition root: the one place where adapters are built from config.
+import type { Config } from './config/config.js';
+import { loadEmbedder, type DownloadProgress } from './model/load-model.js';
+import type { Embedder } from './model/embedder.js';
+import { openLanceStore, checkModelMatches } from './stores/vector/lance.vector-store.js';
+import type { VectorStore } from './stores/vector/vector-store.js';
+import { SearchService } from './services/search.service.js';
+import { loadImageBytes } from './stores/images/image-source.js';
+
+export interface AppContext {
+  config: Config;
+  embedder: Embedder;
+  store: VectorStore;
+  search: SearchService;
+  loadImage: (ref: string) => Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+export interface BuildContextOptions {
+  onDownloadProgress?: (event: DownloadProgress) => void;
+  /** Refuse to start when the index was built with another model (serve, search); index binds instead. */
+  requireMatchingIndex?: boolean;
+}
+
+export async function buildContext(config: Config, options: BuildContextOptions = {}): Promise<AppContext> {
+  const embedder = await loadEmbedder({
+    model: config.model,
+    cacheDir: config.modelCacheDir,
+    threads: config.threads,
+    imageLimits: { maxBytes: config.maxUploadBytes, maxPixels: config.maxImagePixels },
+    onProgress: options.onDownloadProgress,
+  });
+  let store: VectorStore;
+  try {
+    store = await openLanceStore({ dataDir: config.dataDir });
+    const manifest = await store.readManifest();
+    if (manifest && options.requireMatchingIndex !== false) checkModelMatches(manifest.model, embedder.manifest, config.dataDir);
+  } catch (e) {
+    await embedder.close();
+    throw e;
+  }
+  const search = new SearchService({ embedder, store }, { maxK: config.maxK, maxQueryChars: config.maxQueryChars, defaultK: 8, maxOffset: 10_000 });
+  return {
+    config,
+    embedder,
+    store,
+    search,
+    loadImage: (ref) => loadImageBytes(ref, { maxBytes: config.maxUploadBytes, timeoutMs: config.fetchTimeoutSeconds * 1000 }),
+    async close() {
+      await store.close();
+      await embedder.close();
+    },
+  };
+}

@@ -1,0 +1,117 @@
+// Search orchestration over the Embedder and VectorStore ports: validates a query, embeds text and/or image
+// (or looks up a product's vector for "more like this"), fuses them, searches, and counts facets.
+import { AppError } from '../errors/app-error.js';
+import { weightedMix } from '../domain/vector-math.js';
+import type { Facets, Filters, Hit } from '../domain/types.js';
+import type { Embedder } from '../model/embedder.js';
+import type { VectorStore } from '../stores/vector/vector-store.js';
+
+export interface SearchQuery {
+  text?: string;
+  /** Encoded image bytes (JPEG, PNG, WebP...). */
+  image?: Uint8Array;
+  /** "More like this": search with this indexed product's image vector; the product itself is left out. */
+  productId?: string;
+  k?: number;
+  offset?: number;
+  filters?: Filters;
+  minScore?: number;
+  /** Also return facet counts over the products matching the filters. */
+  facets?: boolean;
+}
+
+export interface SearchResult {
+  hits: Hit[];
+  k: number;
+  offset: number;
+  /** Products in the index that match the filters. */
+  total: number;
+  /** True when the query text was cut to the model's context length. */
+  truncated: boolean;
+  facets?: Facets;
+  tookMs: number;
+}
+
+export interface SearchLimits {
+  maxK: number;
+  maxQueryChars: number;
+  defaultK: number;
+  maxOffset: number;
+}
+
+export const DEFAULT_SEARCH_LIMITS: SearchLimits = { maxK: 100, maxQueryChars: 1000, defaultK: 8, maxOffset: 10_000 };
+
+function integerIn(value: unknown, name: string, min: number, max: number, fallback: number): number {
+  if (value === undefined || value === null || value === '') return fallback;
+  const n = typeof value === 'string' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new AppError('BAD_REQUEST', `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+export class SearchService {
+  constructor(
+    private readonly deps: { embedder: Embedder; store: VectorStore },
+    private readonly limits: SearchLimits = DEFAULT_SEARCH_LIMITS,
+  ) {}
+
+  async search(query: SearchQuery): Promise<SearchResult> {
+    const started = performance.now();
+    const k = integerIn(query.k, 'k', 1, this.limits.maxK, this.limits.defaultK);
+    const offset = integerIn(query.offset, 'offset', 0, this.limits.maxOffset, 0);
+    let minScore: number | undefined;
+    if (query.minScore !== undefined && query.minScore !== null) {
+      minScore = Number(query.minScore);
+      if (!Number.isFinite(minScore) || minScore < -1 || minScore > 1) throw new AppError('BAD_REQUEST', 'minScore must be a number from -1 to 1');
+    }
+    if (query.text !== undefined && typeof query.text !== 'string') throw new AppError('BAD_REQUEST', 'text must be a string');
+    const text = query.text?.trim() ?? '';
+    if (text.length > this.limits.maxQueryChars) {
+      throw new AppError('BAD_REQUEST', `query text is ${text.length} characters; the limit is ${this.limits.maxQueryChars}`);
+    }
+    const productId = typeof query.productId === 'string' && query.productId.trim() !== '' ? query.productId.trim() : undefined;
+    const hasImage = query.image !== undefined;
+    if (!text && !hasImage && !productId) {
+      throw new AppError('EMPTY_QUERY', 'give a text, an image or a productId to search with');
+    }
+
+    const parts: { vector: Float32Array; weight: number }[] = [];
+    let truncated = false;
+    if (text) {
+      const encoded = await this.deps.embedder.encodeTexts([text]);
+      truncated = encoded.truncated.length > 0;
+      parts.push({ vector: encoded.vectors[0], weight: 1 });
+    }
+    if (query.image !== undefined) {
+      const [vector] = await this.deps.embedder.encodeImages([query.image]);
+      parts.push({ vector, weight: 1 });
+    }
+    if (productId) {
+      const product = await this.deps.store.get(productId, { withVector: true });
+      if (!product?.vector) throw new AppError('NOT_FOUND', `product ${productId} is not in the index`);
+      parts.push({ vector: product.vector, weight: 1 });
+    }
+    const vector = parts.length === 1 ? parts[0].vector : weightedMix(parts);
+    const [stored, total, facets] = await Promise.all([
+      this.deps.store.search({ vector, k, offset, filters: query.filters, minScore, excludeIds: productId ? [productId] : undefined }),
+      this.deps.store.count(query.filters),
+      query.facets ? this.facets(query.filters) : Promise.resolve(undefined),
+    ]);
+    return {
+      hits: stored.map((h) => ({ id: h.id, score: h.score, title: h.title, imageRef: h.imageRef, attributes: h.attributes })),
+      k,
+      offset,
+      total,
+      truncated,
+      ...(facets ? { facets } : {}),
+      tookMs: Math.round((performance.now() - started) * 100) / 100,
+    };
+  }
+
+  /** Facet counts for every attribute field of the index. */
+  async facets(filters?: Filters): Promise<Facets> {
+    const manifest = await this.deps.store.readManifest();
+    return this.deps.store.facets(manifest?.attributeFields ?? [], filters);
+  }
+}
