@@ -1,0 +1,168 @@
+// The built CLI as users run it (node dist/cli/main.js), on 1,000 real products of the shared catalog with the
+// tiny test model, plus a real server on a socket. `npm test` builds dist before running the suites.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { copyFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const CLI = path.join(ROOT, 'dist/cli/main.js');
+const TINY_MODEL = path.join(ROOT, 'test/fixtures/tiny-clip');
+const SHARED = path.resolve(ROOT, '../shared/data/fashion-products');
+const hasShared = existsSync(path.join(SHARED, 'catalog.csv'));
+if (!hasShared) console.warn('\n*** SKIPPING shared-catalog CLI tests: ../shared/data/fashion-products is missing ***\n');
+
+async function vitrine(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe.skipIf(!hasShared)('vitrine CLI on 1,000 shared products', () => {
+  let work: string;
+  let catalog: string;
+  let data: string;
+  let server: ChildProcess | undefined;
+  const rows = hasShared ? readFileSync(path.join(SHARED, 'catalog.csv'), 'utf8').split('\n').slice(0, 1001) : [];
+  const ids = rows.slice(1).map((r) => r.split(',')[0]);
+
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(os.tmpdir(), 'vitrine-cli-'));
+    catalog = path.join(work, 'catalog.csv');
+    data = path.join(work, 'data');
+    await writeFile(catalog, rows.join('\n') + '\n');
+  });
+  afterAll(async () => {
+    server?.kill('SIGTERM');
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('indexes 1,000 products, then a re-run skips them all', async () => {
+    const first = await vitrine(['index', catalog, '--images', path.join(SHARED, 'images'), '--data', data, '--model', TINY_MODEL]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/ok 1000, skipped 0 \(unchanged\), failed 0/);
+    expect(first.stdout).toMatch(/stage seconds: read [\d.]+, load [\d.]+, check [\d.]+, decode [\d.]+, embed [\d.]+, write [\d.]+/);
+    const again = await vitrine(['index', catalog, '--images', path.join(SHARED, 'images'), '--data', data, '--model', TINY_MODEL]);
+    expect(again.stdout).toMatch(/ok 0, skipped 1000 \(unchanged\), failed 0/);
+    const info = JSON.parse((await vitrine(['info', '--data', data, '--json'])).stdout);
+    expect(info).toMatchObject({ count: 1000, dimension: 16 });
+    expect(info.attributeFields).toEqual(expect.arrayContaining(['gender', 'masterCategory', 'articleType', 'baseColour', 'split']));
+  });
+
+  it('a text search returns 8 scored hits from this index', async () => {
+    const res = await vitrine(['search', 'navy blue shirt', '--data', data, '--model', TINY_MODEL, '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    const body = JSON.parse(res.stdout);
+    expect(body.hits).toHaveLength(8);
+    for (const h of body.hits) {
+      expect(ids).toContain(h.id);
+      expect(h.score).toBeGreaterThan(-1);
+      expect(h.score).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('an image search with an indexed photo returns that product first, with filters honoured', async () => {
+    const id = ids[123];
+    const res = await vitrine(['search', '--image', path.join(SHARED, 'images', `${id}.jpg`), '--data', data, '--model', TINY_MODEL, '--json', '-k', '5']);
+    const body = JSON.parse(res.stdout);
+    expect(body.hits[0].id).toBe(id);
+    expect(body.hits[0].score).toBeCloseTo(1, 4);
+    const filtered = JSON.parse((await vitrine(['search', 'bag', '--data', data, '--model', TINY_MODEL, '--json', '--filter', 'gender=Women', '--filter', 'masterCategory=Accessories'])).stdout);
+    expect(filtered.hits.length).toBeGreaterThan(0);
+    for (const h of filtered.hits) expect(h.attributes).toMatchObject({ gender: 'Women', masterCategory: 'Accessories' });
+  });
+
+  it('writes a self-contained HTML page of the results', async () => {
+    const out = path.join(work, 'results.html');
+    const res = await vitrine(['search', 'red dress', '--data', data, '--model', TINY_MODEL, '--out', out]);
+    expect(res.code).toBe(0);
+    const html = await readFile(out, 'utf8');
+    expect((html.match(/<img src="data:image\/jpeg;base64,/g) ?? []).length).toBe(8);
+    expect(html).toMatch(/score 0\.\d{4}|score -?\d\.\d{4}/);
+  });
+
+  it('keeps going past a corrupt photo and a missing file, and keeps what was indexed', async () => {
+    const bad = path.join(work, 'bad');
+    await cp(path.join(ROOT, 'test/fixtures/tiny-clip-images'), bad, { recursive: true });
+    await writeFile(path.join(bad, 'corrupt.jpg'), Buffer.from('not a jpeg at all'));
+    const csv = path.join(work, 'bad.csv');
+    await writeFile(csv, `id,title,image\nok1,Good one,${path.join(bad, 'synthetic-0-32x32.png')}\nbroken,Broken,${path.join(bad, 'corrupt.jpg')}\nghost,Missing,${path.join(bad, 'nope.jpg')}\n,No id,x.jpg\n`);
+    const res = await vitrine(['index', csv, '--data', data, '--model', TINY_MODEL]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/ok 1, skipped 0 \(unchanged\), failed 3/);
+    expect(res.stdout).toMatch(/failed broken: not a decodable image/);
+    expect(res.stdout).toMatch(/failed ghost: image file .* does not exist/);
+    const failures = (await readFile(path.join(data, 'index-failures.jsonl'), 'utf8')).trim().split('\n');
+    expect(failures).toHaveLength(3);
+    const info = JSON.parse((await vitrine(['info', '--data', data, '--json'])).stdout);
+    expect(info.count).toBe(1001);
+  });
+
+  it('refuses a different model with a message that says how to re-index', async () => {
+    const other = path.join(work, 'other-model');
+    await cp(TINY_MODEL, other, { recursive: true });
+    const config = JSON.parse(await readFile(path.join(other, 'config.json'), 'utf8'));
+    await writeFile(path.join(other, 'config.json'), JSON.stringify({ ...config, note: 'changed' }));
+    const res = await vitrine(['search', 'shirt', '--data', data, '--model', other]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/MODEL_MISMATCH/);
+    expect(res.stderr).toMatch(/re-index/);
+    expect(res.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('gives clear errors for a missing catalog, a missing model and an empty query', async () => {
+    const noCatalog = await vitrine(['index', path.join(work, 'nope.csv'), '--data', data, '--model', TINY_MODEL]);
+    expect(noCatalog.code).toBe(1);
+    expect(noCatalog.stderr).toMatch(/CATALOG_ERROR.*does not exist/);
+    const noModel = await vitrine(['search', 'x', '--data', data, '--model', path.join(work, 'no-model')]);
+    expect(noModel.code).toBe(1);
+    expect(noModel.stderr).toMatch(/MODEL_NOT_FOUND/);
+    const empty = await vitrine(['search', '--data', data, '--model', TINY_MODEL]);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toMatch(/EMPTY_QUERY/);
+  });
+
+  it('serves on a real socket; search --url works as a client, and the seed routes answer', async () => {
+    const port = await freePort();
+    server = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--host', '127.0.0.1', '--data', data, '--model', TINY_MODEL], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 100; i++) {
+      const ok = await fetch(`${base}/readyz`).then((r) => r.ok).catch(() => false);
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const ready = await (await fetch(`${base}/readyz`)).json();
+    expect(ready).toMatchObject({ status: 'ready', count: 1001 });
+    const id = ids[42];
+    const photo = path.join(work, 'query.jpg');
+    await copyFile(path.join(SHARED, 'images', `${id}.jpg`), photo);
+    const res = await vitrine(['search', '--image', photo, '--url', base, '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout).hits[0].id).toBe(id);
+    const urls = await (await fetch(`${base}/text_url?text_query=black%20watch`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).json();
+    expect(urls).toHaveLength(8);
+    const img = await fetch(urls[0]);
+    expect(img.headers.get('content-type')).toBe('image/jpeg');
+    const down = await vitrine(['search', 'x', '--url', 'http://127.0.0.1:9', '--json']);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/no Vitrine server answers/);
+  });
+});
