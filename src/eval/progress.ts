@@ -1,0 +1,60 @@
+// Progress for long eval stages: a live bar (cli-progress) when stderr is a terminal, plain lines otherwise, so
+// logs of CI runs and piped output stay readable.
+import cliProgress from 'cli-progress';
+
+export interface ProgressTask {
+  /** Sets the number of finished units (absolute, not a delta). */
+  update(done: number): void;
+  stop(): void;
+}
+
+export interface ProgressReporter {
+  start(label: string, total: number): ProgressTask;
+  /** A line of information (e.g. "reusing saved gallery index"). */
+  log(line: string): void;
+}
+
+export const silentProgress: ProgressReporter = {
+  start: () => ({ update: () => {}, stop: () => {} }),
+  log: () => {},
+};
+
+export interface ConsoleProgressOptions {
+  stream?: NodeJS.WriteStream;
+  /** Force plain lines (true) or bars (false); by default bars only on a TTY. */
+  plain?: boolean;
+}
+
+/** Progress on stderr: a bar on a terminal, otherwise a line at start, at each tenth and at the end. */
+export function consoleProgress(options: ConsoleProgressOptions = {}): ProgressReporter {
+  const stream = options.stream ?? process.stderr;
+  const plain = options.plain ?? !stream.isTTY;
+  return {
+    log: (line) => stream.write(`${line}\n`),
+    start(label, total) {
+      if (!plain && total > 0) {
+        const bar = new cliProgress.SingleBar(
+          { stream, format: `${label} [{bar}] {percentage}% | {value}/{total} | {duration_formatted} (ETA {eta_formatted})`, hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(total, 0);
+        return { update: (done) => bar.update(done), stop: () => bar.stop() };
+      }
+      const started = Date.now();
+      let lastTenth = -1;
+      stream.write(`${label}: 0/${total}\n`);
+      return {
+        update(done) {
+          const tenth = total > 0 ? Math.floor((done / total) * 10) : 10;
+          if (tenth > lastTenth && tenth < 10) {
+            lastTenth = tenth;
+            if (tenth > 0) stream.write(`${label}: ${done}/${total}\n`);
+          }
+        },
+        stop() {
+          stream.write(`${label}: done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,272 @@
+// Runs the retrieval eval tasks (text-to-image, attribute, image-to-image) for one or more models over the same
+// model runtime, indexer and vector store that `vitrine index` and `vitrine search` use, and collects the figures.
+import type { Product } from '../domain/types.js';
+import { weightedMix } from '../domain/vector-math.js';
+import { AppError } from '../errors/app-error.js';
+import type { Embedder } from '../model/embedder.js';
+import type { VectorStore } from '../stores/vector/vector-store.js';
+import type { EvalRuntime } from './eval-runtime.js';
+import { exactSearch, similarityMatrix, type ExactIndex } from './exact-search.js';
+import { catalogHash, ensureGalleryIndex } from './gallery-index.js';
+import { DEFAULT_KS, evaluateRuns, rankDocuments, type QueryRun, type ScoredDoc } from './metrics.js';
+import { silentProgress, type ProgressReporter } from './progress.js';
+import {
+  imageQueriesFromField,
+  inSplit,
+  parseDocSpec,
+  parseQrels,
+  textQueriesFromField,
+  type EvalQuery,
+} from './queries.js';
+import type { RetrievalResults, RetrievalRun, SimilaritySample } from './results.js';
+
+export type RetrievalTask = RetrievalResults['task'];
+
+/** Where the queries of a run come from. */
+export type QuerySource =
+  | { kind: 'qrels'; document: unknown; file: string }
+  | { kind: 'field-text'; field: string; split?: string; prompt?: string }
+  | { kind: 'field-image'; field: string; split?: string };
+
+export interface RetrievalEvalOptions {
+  task: RetrievalTask;
+  /** Model folders or Hugging Face ids; each gets its own column. */
+  models: string[];
+  /** Every product of the catalog (split membership is the `split` attribute). */
+  products: Product[];
+  catalog: { source: string; images?: string };
+  queries: QuerySource;
+  /** Gallery = products of this split; the whole catalog when undefined. */
+  gallerySplit?: string;
+  /** Documents: `image` (the store's vectors) or a mix such as `image:0.9,text:0.1`. */
+  doc?: string;
+  ks?: number[];
+  /** Results retrieved per query (mAP is over this list); defaults to max(100, largest k). */
+  depth?: number;
+  cacheDir: string;
+  /** Re-check every gallery photo against the saved index (see ensureGalleryIndex). */
+  refreshIndex?: boolean;
+  /** Products in the text-vs-image heat map (0 for none). */
+  heatmapSize?: number;
+  /** Texts per encoder call. */
+  batchSize?: number;
+  /** Options as given, recorded in results.json. */
+  recordedOptions?: Record<string, unknown>;
+  runtime: EvalRuntime;
+  progress?: ProgressReporter;
+  now?: () => number;
+}
+
+function buildQueries(source: QuerySource, products: Product[], gallery: Product[]): EvalQuery[] {
+  const galleryIds = new Set(gallery.map((p) => p.id));
+  switch (source.kind) {
+    case 'qrels':
+      return parseQrels(source.document, galleryIds).queries;
+    case 'field-text':
+      return textQueriesFromField({ queryProducts: inSplit(products, source.split), gallery, field: source.field, prompt: source.prompt });
+    case 'field-image':
+      return imageQueriesFromField({ queryProducts: inSplit(products, source.split), gallery, field: source.field });
+  }
+}
+
+/** Evenly spaced sample of gallery products with distinct titles, sorted by id: stable across runs. */
+export function heatmapSample(gallery: readonly Product[], size: number): Product[] {
+  if (size <= 0) return [];
+  const seen = new Set<string>();
+  const distinct = [...gallery]
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .filter((p) => (seen.has(p.title) ? false : (seen.add(p.title), true)));
+  if (distinct.length <= size) return distinct;
+  const step = distinct.length / size;
+  return Array.from({ length: size }, (_, i) => distinct[Math.floor(i * step)]);
+}
+
+async function encodeTextsInBatches(embedder: Embedder, texts: string[], batchSize: number, onBatch?: (done: number) => void) {
+  const vectors: Float32Array[] = [];
+  let truncated = 0;
+  for (let i = 0; i < texts.length; i += batchSize) {
+    const encoding = await embedder.encodeTexts(texts.slice(i, i + batchSize));
+    vectors.push(...encoding.vectors);
+    truncated += encoding.truncated.length;
+    onBatch?.(Math.min(texts.length, i + batchSize));
+  }
+  return { vectors, truncated };
+}
+
+/** Every stored vector of the gallery, mixed with title embeddings when the doc spec asks for text. */
+async function mixedDocuments(store: VectorStore, embedder: Embedder, weights: { image: number; text: number }, batchSize: number, progress: ProgressReporter): Promise<ExactIndex> {
+  const items: { id: string; title: string; vector: Float32Array }[] = [];
+  for await (const batch of store.scan({ batchSize: 1000, withVector: true })) {
+    for (const item of batch) if (item.vector) items.push({ id: item.id, title: item.title, vector: item.vector });
+  }
+  const task = progress.start('encoding gallery titles', items.length);
+  const titles = await encodeTextsInBatches(embedder, items.map((i) => i.title), batchSize, (done) => task.update(done));
+  task.stop();
+  return {
+    ids: items.map((i) => i.id),
+    vectors: items.map((item, i) =>
+      weightedMix([
+        { vector: item.vector, weight: weights.image },
+        { vector: titles.vectors[i], weight: weights.text },
+      ]),
+    ),
+  };
+}
+
+async function similaritySample(store: VectorStore, embedder: Embedder, sample: Product[]): Promise<SimilaritySample | undefined> {
+  const stored: { product: Product; vector: Float32Array }[] = [];
+  for (const product of sample) {
+    const item = await store.get(product.id, { withVector: true });
+    if (item?.vector) stored.push({ product, vector: item.vector });
+  }
+  if (stored.length === 0) return undefined;
+  const titles = stored.map((s) => s.product.title);
+  const { vectors } = await embedder.encodeTexts(titles);
+  return {
+    productIds: stored.map((s) => s.product.id),
+    titles,
+    similarity: similarityMatrix(
+      vectors,
+      stored.map((s) => s.vector),
+    ).map((row) => row.map((v) => Math.round(v * 1e6) / 1e6)),
+  };
+}
+
+/**
+ * The query product's image vector: the stored one when the product is in the gallery (no second embedding),
+ * otherwise its photo embedded now. Undefined when the photo cannot be read or decoded.
+ */
+async function imageQueryVector(store: VectorStore, embedder: Embedder, runtime: EvalRuntime, product: Product | undefined): Promise<Float32Array | undefined> {
+  if (!product) return undefined;
+  const item = await store.get(product.id, { withVector: true });
+  if (item?.vector) return item.vector;
+  try {
+    const [vector] = await embedder.encodeImages([await runtime.readImage(product.imageRef)]);
+    return vector;
+  } catch {
+    return undefined;
+  }
+}
+
+function docLabel(weights: { image: number; text: number }): string {
+  if (weights.text === 0) return 'image';
+  if (weights.image === 0) return 'text';
+  return `image:${weights.image.toFixed(2)},text:${weights.text.toFixed(2)}`;
+}
+
+async function runOneModel(model: string, options: RetrievalEvalOptions, context: { gallery: Product[]; galleryHash: string; queries: EvalQuery[]; ks: number[]; depth: number }): Promise<RetrievalRun> {
+  const { runtime } = options;
+  const progress = options.progress ?? silentProgress;
+  const now = options.now ?? Date.now;
+  const batchSize = options.batchSize ?? 32;
+  const weights = parseDocSpec(options.doc ?? 'image');
+  const timingsMs: Record<string, number> = {};
+  const started = now();
+  progress.log(`model ${model}: loading`);
+  const embedder = await runtime.loadEmbedder(model);
+  timingsMs.loadModel = now() - started;
+  try {
+    const indexStarted = now();
+    const { store, info } = await ensureGalleryIndex({ runtime, embedder, gallery: context.gallery, galleryHash: context.galleryHash, cacheDir: options.cacheDir, progress, refresh: options.refreshIndex });
+    timingsMs.index = now() - indexStarted;
+    try {
+      let exact: ExactIndex | undefined;
+      if (weights.text > 0) {
+        const docsStarted = now();
+        exact = await mixedDocuments(store, embedder, weights, batchSize, progress);
+        timingsMs.documents = now() - docsStarted;
+      }
+      const queriesStarted = now();
+      const search = async (vector: Float32Array, exclude?: string): Promise<ScoredDoc[]> => {
+        if (exact) return exactSearch(exact, vector, context.depth, exclude ? new Set([exclude]) : undefined);
+        const hits = await store.search({ vector, k: context.depth, excludeIds: exclude ? [exclude] : undefined });
+        return rankDocuments(hits.map((h) => ({ id: h.id, score: h.score })));
+      };
+      const runs: QueryRun[] = [];
+      let truncatedTexts = 0;
+      let failed = 0;
+      const answerable = context.queries.filter((q) => q.relevant.size > 0);
+      const skipped = context.queries.length - answerable.length;
+      const task = progress.start(`queries (${model})`, answerable.length);
+      const textQueries = answerable.filter((q) => q.text !== undefined);
+      for (let i = 0; i < textQueries.length; i += batchSize) {
+        const batch = textQueries.slice(i, i + batchSize);
+        const encoding = await embedder.encodeTexts(batch.map((q) => q.text as string));
+        truncatedTexts += encoding.truncated.length;
+        for (let j = 0; j < batch.length; j++) {
+          runs.push({ queryId: batch[j].id, ranked: await search(encoding.vectors[j]), relevant: batch[j].relevant });
+        }
+        task.update(runs.length);
+      }
+      const productsById = new Map(options.products.map((p) => [p.id, p]));
+      for (const query of answerable) {
+        if (query.productId === undefined) continue;
+        const vector = await imageQueryVector(store, embedder, runtime, productsById.get(query.productId));
+        if (!vector) failed++;
+        else runs.push({ queryId: query.id, ranked: await search(vector, query.productId), relevant: query.relevant });
+        task.update(runs.length + failed);
+      }
+      task.stop();
+      timingsMs.queries = now() - queriesStarted;
+      const summary = evaluateRuns(runs, { ks: context.ks, curveDepth: Math.max(...context.ks) });
+      const heatmap = await similaritySample(store, embedder, heatmapSample(context.gallery, options.heatmapSize ?? 12));
+      timingsMs.total = now() - started;
+      return {
+        model: { id: embedder.manifest.id, hash: embedder.manifest.hash, dimension: embedder.manifest.dimension },
+        index: info,
+        documents: docLabel(weights),
+        queries: { total: context.queries.length, evaluated: summary.evaluatedQueries, skipped, truncatedTexts, failed },
+        metrics: summary.means,
+        recallCurve: summary.recallCurve,
+        heatmap,
+        timingsMs,
+      };
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await embedder.close();
+  }
+}
+
+/** Runs one retrieval task for every model and returns results.json's content. */
+export async function runRetrievalEval(options: RetrievalEvalOptions): Promise<RetrievalResults> {
+  if (options.models.length === 0) throw new AppError('BAD_REQUEST', 'give at least one --model');
+  const ks = [...new Set(options.ks && options.ks.length > 0 ? options.ks : DEFAULT_KS)].sort((a, b) => a - b);
+  for (const k of ks) if (!Number.isInteger(k) || k < 1) throw new AppError('BAD_REQUEST', `k must be a positive integer, got ${k}`);
+  const depth = options.depth ?? Math.max(100, ...ks);
+  if (!Number.isInteger(depth) || depth < Math.max(...ks)) {
+    throw new AppError('BAD_REQUEST', `--depth must be an integer of at least the largest k (${Math.max(...ks)})`);
+  }
+  const gallery = inSplit(options.products, options.gallerySplit);
+  if (gallery.length === 0) {
+    throw new AppError('BAD_REQUEST', options.gallerySplit ? `no product of the catalog is in split "${options.gallerySplit}"` : 'the catalog has no products');
+  }
+  const queries = buildQueries(options.queries, options.products, gallery);
+  if (queries.length === 0) throw new AppError('BAD_REQUEST', 'no queries: check the qrels file, --field or --split');
+  const galleryHash = catalogHash(gallery);
+  const progress = options.progress ?? silentProgress;
+  progress.log(`${options.task}: ${queries.length} queries over a gallery of ${gallery.length} products (catalog hash ${galleryHash.slice(0, 12)})`);
+  const runs: RetrievalRun[] = [];
+  for (const model of options.models) runs.push(await runOneModel(model, options, { gallery, galleryHash, queries, ks, depth }));
+  const querySplit = options.queries.kind === 'qrels' ? undefined : options.queries.split;
+  return {
+    tool: 'vitrine eval',
+    schemaVersion: 1,
+    createdAt: new Date((options.now ?? Date.now)()).toISOString(),
+    options: options.recordedOptions ?? {},
+    task: options.task,
+    catalog: {
+      source: options.catalog.source,
+      ...(options.catalog.images !== undefined ? { images: options.catalog.images } : {}),
+      hash: galleryHash,
+      products: options.products.length,
+      gallery: gallery.length,
+      ...(querySplit !== undefined ? { querySplit } : {}),
+      ...(options.gallerySplit !== undefined ? { gallerySplit: options.gallerySplit } : {}),
+    },
+    ks,
+    depth,
+    runs,
+  };
+}
