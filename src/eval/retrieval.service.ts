@@ -132,17 +132,27 @@ async function similaritySample(store: VectorStore, embedder: Embedder, sample: 
   };
 }
 
+/** Stored vectors of the given ids, read in one pass over the store (one lookup per query is a scan each). */
+async function storedVectors(store: VectorStore, ids: ReadonlySet<string>): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
+  if (ids.size === 0) return out;
+  for await (const batch of store.scan({ batchSize: 2000, withVector: true })) {
+    for (const item of batch) if (item.vector && ids.has(item.id)) out.set(item.id, item.vector);
+  }
+  return out;
+}
+
 /**
  * The query product's image vector: the stored one when the product is in the gallery (no second embedding),
  * otherwise its photo embedded now. Undefined when the photo cannot be read or decoded.
  */
-async function imageQueryVector(store: VectorStore, embedder: Embedder, runtime: EvalRuntime, product: Product | undefined): Promise<Float32Array | undefined> {
+async function imageQueryVector(stored: Map<string, Float32Array>, embedder: Embedder, runtime: EvalRuntime, product: Product | undefined): Promise<Float32Array | undefined> {
   if (!product) return undefined;
-  const item = await store.get(product.id, { withVector: true });
-  if (item?.vector) return item.vector;
+  const vector = stored.get(product.id);
+  if (vector) return vector;
   try {
-    const [vector] = await embedder.encodeImages([await runtime.readImage(product.imageRef)]);
-    return vector;
+    const [embedded] = await embedder.encodeImages([await runtime.readImage(product.imageRef)]);
+    return embedded;
   } catch {
     return undefined;
   }
@@ -199,9 +209,11 @@ async function runOneModel(model: string, options: RetrievalEvalOptions, context
         task.update(runs.length);
       }
       const productsById = new Map(options.products.map((p) => [p.id, p]));
+      const imageQueryIds = new Set(answerable.flatMap((q) => (q.productId !== undefined ? [q.productId] : [])));
+      const stored = await storedVectors(store, imageQueryIds);
       for (const query of answerable) {
         if (query.productId === undefined) continue;
-        const vector = await imageQueryVector(store, embedder, runtime, productsById.get(query.productId));
+        const vector = await imageQueryVector(stored, embedder, runtime, productsById.get(query.productId));
         if (!vector) failed++;
         else runs.push({ queryId: query.id, ranked: await search(vector, query.productId), relevant: query.relevant });
         task.update(runs.length + failed);

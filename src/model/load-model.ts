@@ -4,7 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { AppError, errorMessage } from '../errors/app-error.js';
@@ -62,15 +62,17 @@ async function downloadFile(url: string, dest: string, file: string, onProgress?
   }
   const total = Number(response.headers.get('content-length')) || null;
   let loaded = 0;
-  const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
-  body.on('data', (chunk: Buffer) => {
-    loaded += chunk.length;
-    onProgress?.({ file, loadedBytes: loaded, totalBytes: total, done: false });
-  });
   await mkdir(path.dirname(dest), { recursive: true });
   const partial = `${dest}.partial`;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      loaded += chunk.length;
+      onProgress?.({ file, loadedBytes: loaded, totalBytes: total, done: false });
+      callback(null, chunk);
+    },
+  });
   try {
-    await pipeline(body, createWriteStream(partial));
+    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>), counter, createWriteStream(partial));
   } catch (e) {
     await rm(partial, { force: true });
     throw new AppError('MODEL_NOT_FOUND', `download of ${url} broke off: ${errorMessage(e)}`, { cause: e });
