@@ -2,7 +2,8 @@
 import type { Config } from './config/config.js';
 import { loadEmbedder, type DownloadProgress } from './model/load-model.js';
 import type { Embedder } from './model/embedder.js';
-import { openLanceStore, checkModelMatches } from './stores/vector/lance.vector-store.js';
+import { checkModelMatches } from './stores/vector/lance.vector-store.js';
+import { openVectorStore } from './stores/vector/open-store.js';
 import type { VectorStore } from './stores/vector/vector-store.js';
 import { SearchService } from './services/search.service.js';
 import { loadImageBytes } from './stores/images/image-source.js';
@@ -32,7 +33,7 @@ export async function buildContext(config: Config, options: BuildContextOptions 
   });
   let store: VectorStore;
   try {
-    store = await openLanceStore({ dataDir: config.dataDir });
+    store = await openVectorStore({ url: config.store, dataDir: config.dataDir });
     const manifest = await store.readManifest();
     if (manifest && options.requireMatchingIndex !== false) checkModelMatches(manifest.model, embedder.manifest, config.dataDir);
   } catch (e) {

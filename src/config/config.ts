@@ -9,6 +9,8 @@ const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).m
 export const ConfigSchema = z
   .object({
     dataDir: z.string().min(1).default('./vitrine-data'),
+    /** Vector store URL (lance:<dir>, postgres://..., qdrant://..., pinecone://...); default lance:<dataDir>. */
+    store: z.string().min(1).optional(),
     model: z.string().min(1).optional(),
     modelCacheDir: z.string().min(1).optional(),
     host: z.string().min(1).default('0.0.0.0'),
@@ -30,6 +32,7 @@ export type ConfigInput = Partial<Record<keyof z.infer<typeof ConfigSchema>, unk
 
 const ENV_KEYS: Record<string, keyof z.infer<typeof ConfigSchema>> = {
   VITRINE_DATA: 'dataDir',
+  VITRINE_STORE: 'store',
   VITRINE_MODEL: 'model',
   VITRINE_MODEL_CACHE: 'modelCacheDir',
   VITRINE_HOST: 'host',
