@@ -5,7 +5,10 @@ import type { Embedder } from './model/embedder.js';
 import { checkModelMatches } from './stores/vector/lance.vector-store.js';
 import { openVectorStore } from './stores/vector/open-store.js';
 import type { VectorStore } from './stores/vector/vector-store.js';
-import { SearchService } from './services/search.service.js';
+import { SearchService, type SearchResult } from './services/search.service.js';
+import { QueryCache } from './services/query-cache.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { observedInstrumentation } from './observability/instrumentation.js';
 import { loadImageBytes } from './stores/images/image-source.js';
 
 export interface AppContext {
@@ -13,6 +16,7 @@ export interface AppContext {
   embedder: Embedder;
   store: VectorStore;
   search: SearchService;
+  metrics: Metrics;
   loadImage: (ref: string) => Promise<Buffer>;
   close(): Promise<void>;
 }
@@ -21,6 +25,8 @@ export interface BuildContextOptions {
   onDownloadProgress?: (event: DownloadProgress) => void;
   /** Refuse to start when the index was built with another model (serve, search); index binds instead. */
   requireMatchingIndex?: boolean;
+  /** Metrics registry to report into; a fresh one by default. */
+  metrics?: Metrics;
 }
 
 export async function buildContext(config: Config, options: BuildContextOptions = {}): Promise<AppContext> {
@@ -40,12 +46,21 @@ export async function buildContext(config: Config, options: BuildContextOptions 
     await embedder.close();
     throw e;
   }
-  const search = new SearchService({ embedder, store }, { maxK: config.maxK, maxQueryChars: config.maxQueryChars, defaultK: 8, maxOffset: 10_000 });
+  const metrics = options.metrics ?? createMetrics({ indexSize: () => store.count() });
+  const search = new SearchService(
+    { embedder, store },
+    {
+      limits: { maxK: config.maxK, maxQueryChars: config.maxQueryChars, defaultK: 8, maxOffset: 10_000 },
+      instrumentation: observedInstrumentation(metrics),
+      cache: config.cacheEntries > 0 ? new QueryCache<SearchResult>({ maxResults: config.cacheEntries, maxEmbeddingBytes: config.cacheEmbeddingBytes }) : null,
+    },
+  );
   return {
     config,
     embedder,
     store,
     search,
+    metrics,
     loadImage: (ref) => loadImageBytes(ref, { maxBytes: config.maxUploadBytes, timeoutMs: config.fetchTimeoutSeconds * 1000 }),
     async close() {
       await store.close();

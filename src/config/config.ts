@@ -23,6 +23,9 @@ export const ConfigSchema = z
     maxK: intFrom(1, 10_000).default(100),
     /** Seconds to wait for an image URL in a catalog. */
     fetchTimeoutSeconds: intFrom(1, 3600).default(30),
+    /** Result sets kept by the query cache; 0 disables caching. */
+    cacheEntries: intFrom(0, 1_000_000).default(2000),
+    cacheEmbeddingBytes: intFrom(0, 4 * 1024 ** 3).default(16 * 1024 * 1024),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();
@@ -45,6 +48,8 @@ const ENV_KEYS: Record<string, keyof z.infer<typeof ConfigSchema>> = {
   VITRINE_MAX_K: 'maxK',
   VITRINE_FETCH_TIMEOUT_SECONDS: 'fetchTimeoutSeconds',
   VITRINE_LOG_LEVEL: 'logLevel',
+  VITRINE_CACHE_ENTRIES: 'cacheEntries',
+  VITRINE_CACHE_EMBEDDING_BYTES: 'cacheEmbeddingBytes',
 };
 
 /** Environment variables that configure Vitrine, for the README and `--help`. */

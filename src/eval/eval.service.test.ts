@@ -6,7 +6,7 @@ import { dot, l2Normalize } from '../domain/vector-math.js';
 import type { Embedder, PixelValues } from '../model/embedder.js';
 import type { StoredItem, VectorSearchOptions, VectorStore } from '../stores/vector/vector-store.js';
 import type { EvalRuntime, IndexGalleryOptions } from './eval-runtime.js';
-import { runRetrievalEval } from './retrieval.service.js';
+import { mapConcurrent, runRetrievalEval } from './retrieval.service.js';
 import { runZeroShotEval } from './zero-shot.service.js';
 
 const COLOURS = ['red', 'blue', 'green', 'black'];
@@ -316,5 +316,22 @@ describe('runZeroShotEval', () => {
     expect(run.accuracy).toBeCloseTo(2 / 3, 12);
     expect(run.macroF1).toBeCloseTo((2 / 3 + 2 / 3) / 2, 12);
     expect(results.dataset).toEqual({ images: '/imgs', labels: 'labels.csv', samples: 5, classes: 2 });
+  });
+});
+
+describe('mapConcurrent', () => {
+  it('keeps input order and never runs more than the limit at once', async () => {
+    let active = 0;
+    let peak = 0;
+    const out = await mapConcurrent([30, 10, 20, 0, 5], 2, async (ms, i) => {
+      active++;
+      peak = Math.max(peak, active);
+      await new Promise((r) => setTimeout(r, ms));
+      active--;
+      return `${i}:${ms}`;
+    });
+    expect(out).toEqual(['0:30', '1:10', '2:20', '3:0', '4:5']);
+    expect(peak).toBe(2);
+    expect(await mapConcurrent([], 4, async () => 1)).toEqual([]);
   });
 });

@@ -57,16 +57,36 @@ export interface RetrievalEvalOptions {
   now?: () => number;
 }
 
-function buildQueries(source: QuerySource, products: Product[], gallery: Product[]): EvalQuery[] {
+function buildQueries(source: QuerySource, products: Product[], gallery: Product[], progress: ProgressReporter): EvalQuery[] {
   const galleryIds = new Set(gallery.map((p) => p.id));
   switch (source.kind) {
-    case 'qrels':
-      return parseQrels(source.document, galleryIds).queries;
+    case 'qrels': {
+      const { queries, unknownIds } = parseQrels(source.document, galleryIds);
+      if (unknownIds > 0) progress.log(`qrels: ${unknownIds} relevant ids are not in the gallery; they count as never retrieved`);
+      return queries;
+    }
     case 'field-text':
       return textQueriesFromField({ queryProducts: inSplit(products, source.split), gallery, field: source.field, prompt: source.prompt });
     case 'field-image':
       return imageQueriesFromField({ queryProducts: inSplit(products, source.split), gallery, field: source.field });
   }
+}
+
+/** Searches in flight at once: the store searches natively and overlaps them on several cores. */
+const SEARCH_CONCURRENCY = 4;
+
+/** Maps with at most `limit` calls pending at a time; results keep the input order. */
+export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 /** Evenly spaced sample of gallery products with distinct titles, sorted by id: stable across runs. */
@@ -203,21 +223,25 @@ async function runOneModel(model: string, options: RetrievalEvalOptions, context
         const batch = textQueries.slice(i, i + batchSize);
         const encoding = await embedder.encodeTexts(batch.map((q) => q.text as string));
         truncatedTexts += encoding.truncated.length;
-        for (let j = 0; j < batch.length; j++) {
-          runs.push({ queryId: batch[j].id, ranked: await search(encoding.vectors[j]), relevant: batch[j].relevant });
-        }
+        const ranked = await mapConcurrent(batch, SEARCH_CONCURRENCY, (_, j) => search(encoding.vectors[j]));
+        batch.forEach((q, j) => runs.push({ queryId: q.id, ranked: ranked[j], relevant: q.relevant }));
         task.update(runs.length);
       }
       const productsById = new Map(options.products.map((p) => [p.id, p]));
       const imageQueryIds = new Set(answerable.flatMap((q) => (q.productId !== undefined ? [q.productId] : [])));
       const stored = await storedVectors(store, imageQueryIds);
-      for (const query of answerable) {
-        if (query.productId === undefined) continue;
-        const vector = await imageQueryVector(stored, embedder, runtime, productsById.get(query.productId));
+      let imageRunsDone = 0;
+      const imageQueries = answerable.filter((q) => q.productId !== undefined);
+      const imageRuns = await mapConcurrent(imageQueries, SEARCH_CONCURRENCY, async (query) => {
+        const productId = query.productId as string;
+        const vector = await imageQueryVector(stored, embedder, runtime, productsById.get(productId));
+        const run = vector ? { queryId: query.id, ranked: await search(vector, productId), relevant: query.relevant } : undefined;
         if (!vector) failed++;
-        else runs.push({ queryId: query.id, ranked: await search(vector, query.productId), relevant: query.relevant });
-        task.update(runs.length + failed);
-      }
+        imageRunsDone++;
+        task.update(runs.length + imageRunsDone);
+        return run;
+      });
+      for (const run of imageRuns) if (run) runs.push(run);
       task.stop();
       timingsMs.queries = now() - queriesStarted;
       const summary = evaluateRuns(runs, { ks: context.ks, curveDepth: Math.max(...context.ks) });
@@ -254,10 +278,10 @@ export async function runRetrievalEval(options: RetrievalEvalOptions): Promise<R
   if (gallery.length === 0) {
     throw new AppError('BAD_REQUEST', options.gallerySplit ? `no product of the catalog is in split "${options.gallerySplit}"` : 'the catalog has no products');
   }
-  const queries = buildQueries(options.queries, options.products, gallery);
+  const progress = options.progress ?? silentProgress;
+  const queries = buildQueries(options.queries, options.products, gallery, progress);
   if (queries.length === 0) throw new AppError('BAD_REQUEST', 'no queries: check the qrels file, --field or --split');
   const galleryHash = catalogHash(gallery);
-  const progress = options.progress ?? silentProgress;
   progress.log(`${options.task}: ${queries.length} queries over a gallery of ${gallery.length} products (catalog hash ${galleryHash.slice(0, 12)})`);
   const runs: RetrievalRun[] = [];
   for (const model of options.models) runs.push(await runOneModel(model, options, { gallery, galleryHash, queries, ks, depth }));

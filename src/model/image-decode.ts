@@ -73,7 +73,7 @@ export async function decodeForModel(bytes: Uint8Array, plan: PreprocessPlan, li
   let raw: { data: Buffer; info: OutputInfo };
   try {
     // Transparent pixels become white (product photos on white); CMYK and greyscale become sRGB.
-    let pipeline = sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'error' })
+    let pipeline = sharp(bytes, { limitInputPixels: Number.isFinite(limits.maxPixels) ? limits.maxPixels : false, failOn: 'error' })
       .flatten({ background: '#ffffff' })
       .toColourspace('srgb');
     if (target.width !== width || target.height !== height) {

@@ -3,8 +3,8 @@
 // is random, so the checks are about structure and identities (the uploaded product comes first),
 // never about whether results look relevant.
 //
-// Needs `npm run build` first (dist/cli and dist/web). Screenshots go to test-artifacts/web/, and the
-// text-search state also to docs/web-screenshot.png.
+// Needs `npm run build` first (dist/cli and dist/web). Screenshots go to test-artifacts/web/; the
+// text-search state also to docs/web-screenshot.png when that is missing or VITRINE_UPDATE_SCREENSHOTS=1.
 // VITRINE_E2E_SERVER=mock runs the page against web/dev/mock-server.mjs instead (for work on the page alone).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -38,6 +38,8 @@ let serverLog = '';
 let baseUrl = '';
 let context: BrowserContext;
 let page: Page;
+/** Uncaught script errors in any page of the run; the last test expects none. */
+const pageErrors: string[] = [];
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -136,7 +138,7 @@ describe.skipIf(!hasChromium)('web page (headless Chromium)', () => {
       colorScheme: 'light',
     });
     page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (error) => console.error('page error:', error));
+    context.on('weberror', (error) => pageErrors.push(String(error.error())));
   });
 
   afterAll(async () => {
@@ -173,7 +175,9 @@ describe.skipIf(!hasChromium)('web page (headless Chromium)', () => {
     await page.waitForFunction(photosSettled, 8, { timeout: 10_000 });
     await expect(page.locator('#grid .photo-missing').count(), 'result photos that failed to load').resolves.toBe(0);
     await shot('text-search.png');
-    await page.screenshot({ path: path.join(ROOT, 'docs/web-screenshot.png') });
+    // The README's picture: written when missing or when asked, so a plain test run leaves the tree clean.
+    const readmeShot = path.join(ROOT, 'docs/web-screenshot.png');
+    if (!existsSync(readmeShot) || process.env.VITRINE_UPDATE_SCREENSHOTS === '1') await page.screenshot({ path: readmeShot });
   });
 
   it('searches on Enter and pages with "Load more"', async () => {
@@ -190,6 +194,8 @@ describe.skipIf(!hasChromium)('web page (headless Chromium)', () => {
     expect(ids).toHaveLength(30);
     expect(new Set(ids).size).toBe(30);
     await expect(page.getByRole('button', { name: 'Load more' }).isHidden()).resolves.toBe(true);
+    // The button is gone, so keyboard focus moves on to the first new result.
+    await expect(page.evaluate(() => document.activeElement?.closest<HTMLElement>('li.card')?.dataset.id)).resolves.toBe(ids[24]);
   });
 
   it('puts the uploaded photo of an indexed product first and shows the photo', async () => {
@@ -371,6 +377,10 @@ describe.skipIf(!hasChromium)('web page (headless Chromium)', () => {
     await expect(phone.locator('#filters').getAttribute('open')).resolves.toBeNull();
     await phone.screenshot({ path: path.join(ARTIFACTS, 'phone.png') });
     await phone.close();
+  });
+
+  it('ran without a script error in the page', () => {
+    expect(pageErrors).toEqual([]);
   });
 });
 

@@ -59,7 +59,8 @@ export class LanceVectorStore implements VectorStore {
     let db: lancedb.Connection;
     try {
       await mkdir(dataDir, { recursive: true });
-      db = await lancedb.connect(dataDir);
+      // Re-check the table at most every second, so a server sees writes made by `vitrine index` in another process.
+      db = await lancedb.connect(dataDir, { readConsistencyInterval: 1 });
     } catch (e) {
       throw new AppError('STORE_ERROR', `cannot open the data dir ${dataDir}: ${errorMessage(e)}`, { cause: e });
     }
@@ -109,6 +110,15 @@ export class LanceVectorStore implements VectorStore {
       await this.saveManifest(manifest);
     }
     return (await this.readManifest())!;
+  }
+
+  /** The table, opened late if another process created it after this store was opened. */
+  private async openTable(): Promise<lancedb.Table | null> {
+    if (!this.table && (await this.db.tableNames()).includes(TABLE)) {
+      this.table = await this.db.openTable(TABLE);
+      this.manifest = (await this.loadManifest()) ?? this.manifest;
+    }
+    return this.table;
   }
 
   private requireManifest(): LanceManifest {
@@ -198,8 +208,9 @@ export class LanceVectorStore implements VectorStore {
   }
 
   async get(id: string, options: { withVector?: boolean } = {}): Promise<(StoredItem & { vector?: Float32Array }) | null> {
-    if (!this.table) return null;
-    const rows = (await this.table.query().where(`id = ${sqlString(id)}`).limit(1).toArray()) as Row[];
+    const table = await this.openTable();
+    if (!table) return null;
+    const rows = (await table.query().where(`id = ${sqlString(id)}`).limit(1).toArray()) as Row[];
     if (rows.length === 0) return null;
     const item: StoredItem & { vector?: Float32Array } = this.rowToItem(rows[0]);
     if (options.withVector) item.vector = Float32Array.from(rows[0].vector as Iterable<number>);
@@ -226,9 +237,10 @@ export class LanceVectorStore implements VectorStore {
       throw new AppError('MODEL_MISMATCH', `query vector has ${options.vector.length} dims; the index has ${manifest.model.dimension}`);
     }
     const filters = this.normalize(options.filters);
-    if (!this.table) return [];
+    const table = await this.openTable();
+    if (!table) return [];
     const offset = options.offset ?? 0;
-    let query = this.table.vectorSearch(Array.from(options.vector)).distanceType('cosine').limit(offset + options.k);
+    let query = table.vectorSearch(Array.from(options.vector)).distanceType('cosine').limit(offset + options.k);
     const where = this.whereSql(filters, options.excludeIds);
     if (where) query = query.where(where);
     let rows: Row[];
@@ -247,17 +259,19 @@ export class LanceVectorStore implements VectorStore {
   }
 
   async count(filters?: Filters): Promise<number> {
-    if (!this.table) return 0;
+    const table = await this.openTable();
+    if (!table) return 0;
     const where = this.manifest ? this.whereSql(this.normalize(filters)) : undefined;
-    return this.table.countRows(where);
+    return table.countRows(where);
   }
 
   /** id and attributes of every product, cached until the table changes; backs facet counts. */
   private async metadata(): Promise<{ id: string; attributes: Attributes }[]> {
-    if (!this.table) return [];
-    const version = await this.table.version();
+    const table = await this.openTable();
+    if (!table) return [];
+    const version = await table.version();
     if (this.snapshot?.version === version) return this.snapshot.items;
-    const rows = (await this.table.query().select(['id', 'attributes_json']).toArray()) as Row[];
+    const rows = (await table.query().select(['id', 'attributes_json']).toArray()) as Row[];
     const items = rows.map((r) => ({ id: String(r.id), attributes: JSON.parse(String(r.attributes_json)) as Attributes }));
     this.snapshot = { version, items };
     return items;
@@ -271,11 +285,12 @@ export class LanceVectorStore implements VectorStore {
   }
 
   async *scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<(StoredItem & { vector?: Float32Array })[]> {
-    if (!this.table) return;
-    const total = await this.table.countRows();
+    const table = await this.openTable();
+    if (!table) return;
+    const total = await table.countRows();
     const columns = ['id', 'title', 'image_ref', 'content_hash', 'attributes_json', ...(options.withVector ? ['vector'] : [])];
     for (let offset = 0; offset < total; offset += options.batchSize) {
-      const rows = (await this.table.query().select(columns).offset(offset).limit(options.batchSize).toArray()) as Row[];
+      const rows = (await table.query().select(columns).offset(offset).limit(options.batchSize).toArray()) as Row[];
       yield rows.map((r) => {
         const item: StoredItem & { vector?: Float32Array } = this.rowToItem(r);
         if (options.withVector) item.vector = Float32Array.from(r.vector as Iterable<number>);
@@ -291,8 +306,14 @@ export class LanceVectorStore implements VectorStore {
 
   /** Builds an approximate (HNSW-SQ, cosine) index for large catalogs; exact search stays the default without one. */
   async createAnnIndex(): Promise<void> {
-    if (!this.table) return;
-    await this.table.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine' }), replace: true });
+    const table = await this.openTable();
+    if (!table) return;
+    await table.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine' }), replace: true });
+  }
+
+  async version(): Promise<string> {
+    await this.openTable();
+    return `${this.table ? await this.table.version() : 0}:${this.manifest?.updatedAt ?? ''}`;
   }
 
   async close(): Promise<void> {

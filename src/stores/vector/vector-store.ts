@@ -59,5 +59,10 @@ export interface VectorStore {
   facets(fields: string[], filters?: Filters): Promise<Facets>;
   /** Streams every record in batches (for eval and migration). */
   scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<(StoredItem & { vector?: Float32Array })[]>;
+  /**
+   * An opaque token that changes whenever the index content changes (also by another process), so caches can
+   * drop stale results. Optional: stores without it are not result-cached.
+   */
+  version?(): Promise<string>;
   close(): Promise<void>;
 }

@@ -1,0 +1,22 @@
+// Instrumentation backed by OpenTelemetry spans and Prometheus histograms/counters.
+import type { Instrumentation } from '../services/instrumentation.js';
+import type { Metrics } from './metrics.js';
+import { inSpan } from './tracing.js';
+
+export function observedInstrumentation(metrics?: Metrics): Instrumentation {
+  return {
+    stage(name, attributes, fn) {
+      return inSpan(`vitrine.${name}`, attributes, async () => {
+        const end = metrics?.stages[name].startTimer();
+        try {
+          return await fn();
+        } finally {
+          end?.();
+        }
+      });
+    },
+    cache(cache, hit) {
+      (hit ? metrics?.cacheHits : metrics?.cacheMisses)?.inc({ cache });
+    },
+  };
+}

@@ -1,0 +1,144 @@
+// Typed client for the Vitrine HTTP API: the one module of the page that calls fetch, so every
+// failure reaches the UI as an ApiError with a code, whatever went wrong on the way.
+
+/** Selected filter values per field; several values of one field match any of them. */
+export type Filters = Record<string, string[]>;
+
+export interface Hit {
+  id: string;
+  score: number;
+  title: string;
+  imageUrl: string;
+  attributes: Record<string, string>;
+}
+
+export interface FacetValue {
+  value: string;
+  count: number;
+}
+export type Facets = Record<string, FacetValue[]>;
+
+export interface SearchResponse {
+  hits: Hit[];
+  tookMs: number;
+  k: number;
+  offset: number;
+  /** Products matching the filters (the population the ranking ran over). */
+  total: number;
+  /** The query text was cut to the model's context length. */
+  truncated?: boolean;
+  facets?: Facets;
+}
+
+export interface FacetsResponse {
+  facets: Facets;
+  total: number;
+}
+
+export interface SearchRequest {
+  text?: string;
+  productId?: string;
+  image?: File;
+  k: number;
+  offset: number;
+  filters: Filters;
+  facets: boolean;
+}
+
+/** Codes the page adds to the server's own catalogue (see src/errors/codes.ts). */
+export const NETWORK_ERROR = 'NETWORK';
+export const BAD_RESPONSE = 'BAD_RESPONSE';
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/**
+ * Runs one search. A photo goes as multipart (the server decodes it); anything else as JSON.
+ * @example await search({ text: 'red dress', k: 24, offset: 0, filters: { gender: ['Women'] }, facets: true })
+ */
+export function search(request: SearchRequest, signal?: AbortSignal): Promise<SearchResponse> {
+  const fields: Record<string, unknown> = {
+    k: request.k,
+    offset: request.offset,
+    facets: request.facets,
+  };
+  if (request.text) fields.text = request.text;
+  if (request.productId) fields.productId = request.productId;
+  if (Object.keys(request.filters).length > 0) fields.filters = request.filters;
+
+  if (!request.image) {
+    return call<SearchResponse>('/api/search', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(fields),
+      signal,
+    });
+  }
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) {
+    form.append(name, typeof value === 'object' ? JSON.stringify(value) : String(value));
+  }
+  // The file part goes last so a streaming parser has every option in hand when the bytes arrive.
+  form.append('image', request.image, request.image.name || 'query-image');
+  return call<SearchResponse>('/api/search', { method: 'POST', body: form, signal });
+}
+
+/** Facet counts over the products matching `filters`, for the page before any query. */
+export function fetchFacets(filters: Filters, signal?: AbortSignal): Promise<FacetsResponse> {
+  const query = Object.keys(filters).length > 0 ? `?filters=${encodeURIComponent(JSON.stringify(filters))}` : '';
+  return call<FacetsResponse>(`/api/facets${query}`, { signal });
+}
+
+export interface Product {
+  id: string;
+  title: string;
+  imageUrl: string;
+  attributes: Record<string, string>;
+}
+
+/** One indexed product (for the caption of a "more like this" search restored from a link). */
+export function fetchProduct(productId: string, signal?: AbortSignal): Promise<Product> {
+  return call<Product>(`/api/products/${encodeURIComponent(productId)}`, { signal });
+}
+
+/** The photo of an indexed product, for when only its id is known (e.g. a reloaded "more like this"). */
+export function productImageUrl(productId: string): string {
+  return `/images/${encodeURIComponent(productId)}`;
+}
+
+async function call<T>(url: string, init: RequestInit): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(url, { ...init, headers: { accept: 'application/json', ...init.headers } });
+  } catch (error) {
+    if (init.signal?.aborted) throw error;
+    throw new ApiError(NETWORK_ERROR, 'Check that `vitrine serve` is running, then try again.', 0);
+  }
+  let payload: unknown;
+  try {
+    payload = await response.json();
+  } catch (error) {
+    if (init.signal?.aborted) throw error;
+    payload = undefined;
+  }
+  if (!response.ok) {
+    const body = (payload ?? {}) as { code?: unknown; message?: unknown };
+    throw new ApiError(
+      typeof body.code === 'string' ? body.code : `HTTP_${response.status}`,
+      typeof body.message === 'string' ? body.message : `The server answered ${response.status} ${response.statusText}.`,
+      response.status,
+    );
+  }
+  if (payload === undefined || payload === null || typeof payload !== 'object') {
+    throw new ApiError(BAD_RESPONSE, 'The server sent an answer the page cannot read.', response.status);
+  }
+  return payload as T;
+}

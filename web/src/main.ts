@@ -1,0 +1,427 @@
+// The search page's controller: owns the state (URL part plus an in-memory photo), turns user actions
+// into API calls, and hands the answers to the views. Each new search aborts the one in flight, so a
+// slow answer can never overwrite a newer one.
+
+import {
+  ApiError,
+  NETWORK_ERROR,
+  fetchFacets,
+  fetchProduct,
+  productImageUrl,
+  search,
+  type Facets,
+  type Hit,
+  type SearchResponse,
+} from './api.js';
+import { byId } from './dom.js';
+import { countFilters, MAX_PAGES, stateFromSearch, stateToSearch, toggleFilter, type PageState } from './url-state.js';
+import { formatMs, hideError, renderFacets, renderHits, showError } from './view.js';
+
+const PAGE_SIZE = 24;
+/** The API's largest k: a restored "pages=5" link is fetched in chunks of this size. */
+const MAX_K = 100;
+const DEBOUNCE_MS = 250;
+/** Phone photos are often 5-12 MB; the model looks at 224 px, so big files are shrunk before upload. */
+const SHRINK_ABOVE_BYTES = 2_000_000;
+const MAX_UPLOAD_SIDE = 1024;
+
+type HistoryMode = 'push' | 'replace' | 'none';
+
+const input = byId<HTMLInputElement>('q');
+const grid = byId('grid');
+const status = byId('status');
+const empty = byId('empty');
+const loadMoreButton = byId<HTMLButtonElement>('load-more');
+const facetsContainer = byId('facets');
+
+let state: PageState = stateFromSearch(location.search);
+let queryImage: File | null = null;
+let queryImageUrl: string | null = null;
+/** Title of the product behind "more like this", for the caption; unknown after a reload until it shows up. */
+let likeTitle: string | null = null;
+let hits: Hit[] = [];
+let facets: Facets = {};
+let inFlight: AbortController | null = null;
+let debounceTimer: number | undefined;
+/** True while the history entry on top was made by typing, so further keystrokes replace it. */
+let typingEntry = false;
+
+function hasQuery(): boolean {
+  return state.text.trim() !== '' || state.productId !== null || queryImage !== null;
+}
+
+function commitUrl(mode: HistoryMode): void {
+  typingEntry = false;
+  if (mode === 'none') return;
+  const url = location.pathname + stateToSearch(state);
+  if (url === location.pathname + location.search) return;
+  if (mode === 'push') history.pushState(null, '', url);
+  else history.replaceState(null, '', url);
+}
+
+function startRequest(): AbortController {
+  inFlight?.abort();
+  inFlight = new AbortController();
+  document.body.classList.add('busy');
+  grid.setAttribute('aria-busy', 'true');
+  return inFlight;
+}
+
+function finishRequest(controller: AbortController): void {
+  if (inFlight !== controller) return;
+  inFlight = null;
+  document.body.classList.remove('busy');
+  grid.removeAttribute('aria-busy');
+}
+
+function searchPage(offset: number, k: number, withFacets: boolean, signal: AbortSignal): Promise<SearchResponse> {
+  return search(
+    {
+      text: state.text.trim() || undefined,
+      productId: state.productId ?? undefined,
+      image: queryImage ?? undefined,
+      k,
+      offset,
+      filters: state.filters,
+      facets: withFacets,
+    },
+    signal,
+  );
+}
+
+/** Another page exists, and the URL can still say how many pages are shown. */
+function moreAvailable(page: SearchResponse, requested: number, shown: number): boolean {
+  return page.hits.length >= requested && shown < page.total && shown < MAX_PAGES * PAGE_SIZE;
+}
+
+/** Re-runs the whole search for the current state (first `state.pages` pages, with facet counts). */
+async function refresh(mode: HistoryMode): Promise<void> {
+  window.clearTimeout(debounceTimer);
+  commitUrl(mode);
+  syncControls();
+  const controller = startRequest();
+  const started = performance.now();
+  try {
+    if (!hasQuery()) {
+      const answer = await fetchFacets(state.filters, controller.signal);
+      hideError();
+      hits = [];
+      facets = answer.facets;
+      grid.replaceChildren();
+      loadMoreButton.hidden = true;
+      status.textContent = '';
+      showEmpty(
+        `Type what you are looking for, or drop a photo anywhere on the page. ` +
+          `${answer.total.toLocaleString('en')} products ${countFilters(state.filters) > 0 ? 'match the filters' : 'in the catalog'}.`,
+        'welcome',
+      );
+      drawFacets();
+      return;
+    }
+    const wanted = Math.min(state.pages, MAX_PAGES) * PAGE_SIZE;
+    let requested = Math.min(wanted, MAX_K);
+    const first = await searchPage(0, requested, true, controller.signal);
+    const collected = [...first.hits];
+    let last = first;
+    let tookMs = first.tookMs;
+    while (collected.length < wanted && moreAvailable(last, requested, collected.length)) {
+      requested = Math.min(MAX_K, wanted - collected.length);
+      last = await searchPage(collected.length, requested, false, controller.signal);
+      collected.push(...last.hits);
+      tookMs += last.tookMs;
+    }
+    hideError();
+    hits = collected;
+    facets = first.facets ?? facets;
+    if (state.productId && !likeTitle) void lookUpLikeTitle(state.productId);
+    renderHits(grid, hits, false, moreLikeThis);
+    loadMoreButton.hidden = !moreAvailable(last, requested, hits.length);
+    showStatus(first.total, tookMs, performance.now() - started);
+    if (first.truncated) status.append(' · your text was shortened to what the model reads');
+    if (hits.length === 0) {
+      showEmpty(
+        countFilters(state.filters) > 0
+          ? 'No products match this search with these filters. Try removing a filter.'
+          : 'No products match this search. Try other words or another photo.',
+        'none',
+      );
+    } else {
+      empty.hidden = true;
+    }
+    syncControls();
+    drawFacets();
+  } catch (error) {
+    if (!controller.signal.aborted) handleError(error);
+  } finally {
+    finishRequest(controller);
+  }
+}
+
+async function loadMore(): Promise<void> {
+  const controller = startRequest();
+  const started = performance.now();
+  try {
+    const page = await searchPage(hits.length, PAGE_SIZE, false, controller.signal);
+    const hadFocus = document.activeElement === loadMoreButton;
+    hideError();
+    hits.push(...page.hits);
+    renderHits(grid, page.hits, true, moreLikeThis);
+    loadMoreButton.hidden = !moreAvailable(page, PAGE_SIZE, hits.length);
+    state.pages = Math.min(Math.ceil(hits.length / PAGE_SIZE), MAX_PAGES);
+    commitUrl('replace');
+    showStatus(page.total, page.tookMs, performance.now() - started);
+    // When the last page hides the button, its focus would drop to the page top: hand it to the first new result.
+    if (hadFocus && loadMoreButton.hidden && page.hits.length > 0) {
+      grid.querySelector<HTMLElement>(`li.card:nth-child(${hits.length - page.hits.length + 1}) button`)?.focus();
+    }
+  } catch (error) {
+    if (!controller.signal.aborted) handleError(error);
+  } finally {
+    finishRequest(controller);
+  }
+}
+
+/** A link to "more like this" carries only the id; the caption wants the title (best effort). */
+async function lookUpLikeTitle(productId: string): Promise<void> {
+  try {
+    const product = await fetchProduct(productId);
+    if (state.productId !== productId || likeTitle) return;
+    likeTitle = product.title;
+    syncControls();
+  } catch {
+    // The caption keeps showing the id.
+  }
+}
+
+function showStatus(total: number, tookMs: number, roundTripMs: number): void {
+  const shown =
+    total === 0
+      ? 'No products match the filters'
+      : `Showing ${hits.length.toLocaleString('en')} of ${total.toLocaleString('en')} products`;
+  status.textContent = `${shown} · search took ${formatMs(tookMs)} (${formatMs(roundTripMs)} with the network)`;
+}
+
+function showEmpty(message: string, kind: 'welcome' | 'none'): void {
+  empty.replaceChildren(message);
+  empty.dataset.kind = kind;
+  if (kind === 'none' && countFilters(state.filters) > 0) {
+    const clear = document.createElement('button');
+    clear.type = 'button';
+    clear.textContent = 'Clear filters';
+    clear.addEventListener('click', clearFilters);
+    empty.append(' ', clear);
+  }
+  empty.hidden = false;
+}
+
+function handleError(error: unknown): void {
+  const apiError =
+    error instanceof ApiError ? error : new ApiError('INTERNAL', error instanceof Error ? error.message : String(error), 0);
+  const photoProblem = ['INVALID_IMAGE', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].includes(apiError.code);
+  if (photoProblem && queryImage) {
+    const name = queryImage.name;
+    setQueryImage(null);
+    syncControls();
+    const title = apiError.code === 'PAYLOAD_TOO_LARGE' ? 'That photo is too large.' : 'That file could not be read as a photo.';
+    showError(title, `“${name}”: ${apiError.message}`, false);
+    return;
+  }
+  empty.hidden = true; // A welcome or "no results" note would contradict the error.
+  if (apiError.code === NETWORK_ERROR) {
+    showError('Cannot reach the server.', apiError.message, true);
+    return;
+  }
+  if (apiError.code === 'UNKNOWN_FILTER_FIELD') {
+    showError('A filter in this link does not exist in this index.', `${apiError.message} Clear the filters to go on.`, false);
+    return;
+  }
+  if (apiError.code === 'NOT_FOUND' && state.productId) {
+    showError('That product is not in the index.', `${apiError.message} Clear the photo to go on.`, false);
+    return;
+  }
+  showError('The search failed.', `${apiError.message} (${apiError.code})`, true);
+}
+
+function syncControls(): void {
+  if (input.value !== state.text) input.value = state.text;
+
+  const panel = byId('query-photo');
+  const image = byId<HTMLImageElement>('query-photo-img');
+  const caption = byId('query-photo-caption');
+  image.hidden = false;
+  if (queryImage && queryImageUrl) {
+    image.src = queryImageUrl;
+    image.alt = 'Your photo';
+    caption.textContent = `Searching with your photo “${queryImage.name}”`;
+    panel.hidden = false;
+  } else if (state.productId) {
+    image.src = productImageUrl(state.productId);
+    image.alt = likeTitle ?? `Product ${state.productId}`;
+    caption.textContent = `More like “${likeTitle ?? state.productId}”`;
+    panel.hidden = false;
+  } else {
+    panel.hidden = true;
+    image.removeAttribute('src');
+  }
+
+  const active = countFilters(state.filters);
+  const badge = byId('filter-count');
+  badge.textContent = String(active);
+  badge.hidden = active === 0;
+  byId('clear-filters').hidden = active === 0;
+
+  const subject = state.text.trim() || (queryImage || state.productId ? 'Photo search' : '');
+  document.title = subject ? `${subject} · Vitrine` : 'Vitrine: search the catalog';
+}
+
+function drawFacets(): void {
+  renderFacets(facetsContainer, facets, state.filters, {
+    onToggle(field, value, on) {
+      state = { ...state, filters: toggleFilter(state.filters, field, value, on), pages: 1 };
+      void refresh('push');
+    },
+  });
+}
+
+function clearFilters(): void {
+  state = { ...state, filters: {}, pages: 1 };
+  void refresh('push');
+}
+
+function moreLikeThis(hit: Hit): void {
+  setQueryImage(null);
+  likeTitle = hit.title;
+  state = { ...state, text: '', productId: hit.id, pages: 1 };
+  window.scrollTo({ top: 0 });
+  byId('results').focus({ preventScroll: true });
+  void refresh('push');
+}
+
+function setQueryImage(file: File | null): void {
+  if (queryImageUrl) URL.revokeObjectURL(queryImageUrl);
+  queryImage = file;
+  queryImageUrl = file ? URL.createObjectURL(file) : null;
+}
+
+async function useImage(file: File): Promise<void> {
+  if (file.type && !file.type.startsWith('image/')) {
+    showError('That file is not a photo.', `“${file.name}” is ${file.type}. Choose a JPEG, PNG or WebP image.`, false);
+    return;
+  }
+  setQueryImage(await shrinkIfLarge(file));
+  likeTitle = null;
+  state = { ...state, productId: null, pages: 1 };
+  await refresh('push');
+}
+
+async function shrinkIfLarge(file: File): Promise<File> {
+  if (file.size <= SHRINK_ABOVE_BYTES) return file;
+  try {
+    const bitmap = await createImageBitmap(file);
+    const scale = Math.min(1, MAX_UPLOAD_SIDE / Math.max(bitmap.width, bitmap.height));
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.max(1, Math.round(bitmap.width * scale));
+    canvas.height = Math.max(1, Math.round(bitmap.height * scale));
+    canvas.getContext('2d')?.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    bitmap.close();
+    const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.9));
+    return blob ? new File([blob], `${file.name.replace(/\.[^.]+$/, '')}.jpg`, { type: 'image/jpeg' }) : file;
+  } catch {
+    return file; // The browser cannot decode it either; the server gives the verdict and the message.
+  }
+}
+
+function wireSearchBox(): void {
+  byId<HTMLFormElement>('search-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    state = { ...state, text: input.value, pages: 1 };
+    void refresh(typingEntry ? 'replace' : 'push');
+  });
+  input.addEventListener('input', () => {
+    window.clearTimeout(debounceTimer);
+    debounceTimer = window.setTimeout(() => {
+      if (input.value === state.text) return;
+      const mode: HistoryMode = typingEntry ? 'replace' : 'push';
+      state = { ...state, text: input.value, pages: 1 };
+      void refresh(mode);
+      typingEntry = true;
+    }, DEBOUNCE_MS);
+  });
+}
+
+function wirePhotoInputs(): void {
+  const fileInput = byId<HTMLInputElement>('image-input');
+  byId('pick-image').addEventListener('click', () => fileInput.click());
+  fileInput.addEventListener('change', () => {
+    const file = fileInput.files?.[0];
+    fileInput.value = ''; // Picking the same file again must fire "change" again.
+    if (file) void useImage(file);
+  });
+
+  const overlay = byId('drop-overlay');
+  let dragDepth = 0;
+  const carriesFiles = (event: DragEvent) => event.dataTransfer?.types.includes('Files') ?? false;
+  document.addEventListener('dragenter', (event) => {
+    if (!carriesFiles(event)) return;
+    dragDepth += 1;
+    overlay.hidden = false;
+  });
+  document.addEventListener('dragleave', (event) => {
+    if (!carriesFiles(event)) return;
+    dragDepth = Math.max(0, dragDepth - 1);
+    if (dragDepth === 0) overlay.hidden = true;
+  });
+  document.addEventListener('dragover', (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    if (event.dataTransfer) event.dataTransfer.dropEffect = 'copy';
+  });
+  document.addEventListener('drop', (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    dragDepth = 0;
+    overlay.hidden = true;
+    const file = event.dataTransfer?.files[0];
+    if (file) void useImage(file);
+  });
+
+  document.addEventListener('paste', (event) => {
+    const item = [...(event.clipboardData?.items ?? [])].find((entry) => entry.kind === 'file');
+    const file = item?.getAsFile();
+    if (!file) return; // Plain text pastes into the search box as usual.
+    event.preventDefault();
+    void useImage(file);
+  });
+
+  byId('clear-photo').addEventListener('click', () => {
+    setQueryImage(null);
+    likeTitle = null;
+    state = { ...state, productId: null, pages: 1 };
+    input.focus();
+    void refresh('push');
+  });
+}
+
+function wireControls(): void {
+  loadMoreButton.addEventListener('click', () => void loadMore());
+  const queryPhoto = byId<HTMLImageElement>('query-photo-img');
+  queryPhoto.addEventListener('error', () => {
+    if (queryPhoto.getAttribute('src')) queryPhoto.hidden = true; // The caption still says what is searched.
+  });
+  byId('clear-filters').addEventListener('click', clearFilters);
+  byId('retry').addEventListener('click', () => void refresh('none'));
+  byId('dismiss-error').addEventListener('click', hideError);
+  window.addEventListener('popstate', () => {
+    state = stateFromSearch(location.search);
+    setQueryImage(null); // A photo is not part of history; the URL's state is what comes back.
+    likeTitle = null;
+    void refresh('none');
+  });
+  // Filters stay open where there is room beside the results (the HTML opens them, so no flash); fold on a phone.
+  byId<HTMLDetailsElement>('filters').open = window.matchMedia('(min-width: 48em)').matches;
+}
+
+wireSearchBox();
+wirePhotoInputs();
+wireControls();
+void refresh('replace');
