@@ -7,6 +7,7 @@ import { registerSearchCommand } from './search.command.js';
 import { registerServeCommand } from './serve.command.js';
 import { registerInfoCommand } from './info.command.js';
 import { CONFIG_ENV_VARS } from '../config/config.js';
+import { startTracing } from '../observability/tracing.js';
 
 const program = new Command();
 program
@@ -20,4 +21,7 @@ registerServeCommand(program);
 registerSearchCommand(program);
 registerInfoCommand(program);
 
+// Traces go out by OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT (or the traces variant) is set.
+const tracing = startTracing();
 await program.parseAsync(process.argv);
+if (tracing.enabled && process.argv[2] !== 'serve') await tracing.shutdown().catch(() => undefined);

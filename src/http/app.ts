@@ -5,7 +5,10 @@ import { existsSync } from 'node:fs';
 
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { trace } from '@opentelemetry/api';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { inSpan } from '../observability/tracing.js';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import { AppError, isAppError } from '../errors/app-error.js';
@@ -24,6 +27,8 @@ export interface BuildAppOptions {
   /** Built web page folder served at `/`; defaults to dist/web of the package. */
   webDir?: string;
   maxUploadBytes?: number;
+  /** Metrics registry served at /metrics; defaults to the context's. */
+  metrics?: Metrics;
 }
 
 const SEED_TOP_K = 8;
@@ -115,6 +120,33 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     bodyLimit: 1024 * 1024,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
+    // One log line per request, written in onResponse below, instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  const metrics = options.metrics ?? (typeof options.context === 'function' ? null : options.context.metrics) ?? createMetrics({ processMetrics: false });
+
+  // Every route handler runs inside a span named after its route, carrying the request id.
+  app.addHook('onRoute', (route) => {
+    const handler = route.handler;
+    const name = `${route.method} ${route.url}`;
+    route.handler = function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+      return inSpan(name, { 'http.request.method': String(request.method), 'http.route': route.url, 'vitrine.request_id': request.id }, async (span) => {
+        try {
+          return await handler.call(this, request, reply);
+        } finally {
+          span.setAttribute('http.response.status_code', reply.statusCode);
+        }
+      });
+    } as typeof route.handler;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+    request.log.info(
+      { method: request.method, url: request.url, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
+      'request',
+    );
   });
 
   app.addHook('onSend', async (request, reply) => {
@@ -149,6 +181,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     reply.status(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` });
   });
 
+  const rendered = (fn: () => string) =>
+    inSpan('vitrine.render', {}, async () => {
+      const end = metrics.stages.render.startTimer();
+      try {
+        return fn();
+      } finally {
+        end();
+      }
+    });
   const baseUrl = (request: FastifyRequest) => `${request.protocol}://${request.host}`;
 
   const runSearch = async (request: FastifyRequest) => {
@@ -169,6 +210,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   app.post('/api/search', async (request) => {
     const result = await runSearch(request);
+    trace.getActiveSpan()?.setAttribute('vitrine.cache_hit', result.cached);
     return { ...result, hits: result.hits.map((h) => publicHit(h)) };
   });
 
@@ -218,15 +260,20 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.post('/display_text', async (request, reply) => {
     const result = await seedTextHits(request);
     const text = String((request.query as Record<string, unknown>).text_query ?? (request.body as Record<string, unknown>)?.text_query);
-    const page = renderResultsPage({ query: `"${text}"`, hits: result.hits.map((h) => ({ ...h, imageSrc: imageUrlFor(h, baseUrl(request)) })), tookMs: result.tookMs });
+    const page = await rendered(() =>
+      renderResultsPage({ query: `"${text}"`, hits: result.hits.map((h) => ({ ...h, imageSrc: imageUrlFor(h, baseUrl(request)) })), tookMs: result.tookMs }),
+    );
     return reply.type('text/html; charset=utf-8').send(page);
   });
   app.post('/display_image', async (request, reply) => {
     const result = await seedImageHits(request);
-    const page = renderResultsPage({ query: 'an uploaded photo', hits: result.hits.map((h) => ({ ...h, imageSrc: imageUrlFor(h, baseUrl(request)) })), tookMs: result.tookMs });
+    const page = await rendered(() =>
+      renderResultsPage({ query: 'an uploaded photo', hits: result.hits.map((h) => ({ ...h, imageSrc: imageUrlFor(h, baseUrl(request)) })), tookMs: result.tookMs }),
+    );
     return reply.type('text/html; charset=utf-8').send(page);
   });
 
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const ctx = getContext();

@@ -108,6 +108,7 @@ export const openApiDocument = {
         responses: { '200': { description: 'HTML page', content: { 'text/html': {} } }, ...errorResponses(400, 413) },
       },
     },
+    '/metrics': { get: { summary: 'Prometheus metrics: requests, latency per route and query stage, cache hits, index size, process', responses: { '200': { description: 'text/plain exposition format' } } } },
     '/healthz': { get: { summary: 'Liveness: the process answers', responses: { '200': { description: 'ok' } } } },
     '/readyz': {
       get: { summary: 'Readiness: model loaded and store open', responses: { '200': { description: 'ready' }, ...errorResponses(503) } },

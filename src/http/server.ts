@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.js';
 import { buildContext, type AppContext } from '../context.js';
 import { buildApp } from './app.js';
+import { createMetrics } from '../observability/metrics.js';
+import { startTracing } from '../observability/tracing.js';
 
 export interface StartServerOptions {
   config: Config;
@@ -14,13 +16,16 @@ export interface StartServerOptions {
 export async function startServer(options: StartServerOptions): Promise<{ app: FastifyInstance; context: Promise<AppContext>; url: string }> {
   const { config } = options;
   let ctx: AppContext | null = null;
+  const tracing = startTracing();
+  const metrics = createMetrics({ indexSize: async () => (ctx ? ctx.store.count() : 0) });
   const app = await buildApp({
+    metrics,
     context: () => ctx,
     logger: options.log === false ? false : { level: config.logLevel },
     maxUploadBytes: config.maxUploadBytes,
   });
   const url = await app.listen({ port: config.port, host: config.host });
-  const context = buildContext(config, { requireMatchingIndex: true }).then((c) => {
+  const context = buildContext(config, { requireMatchingIndex: true, metrics }).then((c) => {
     ctx = c;
     app.log.info({ model: c.embedder.manifest.id, dimension: c.embedder.manifest.dimension, dataDir: config.dataDir }, 'ready');
     return c;
@@ -28,6 +33,7 @@ export async function startServer(options: StartServerOptions): Promise<{ app: F
   const stop = async () => {
     await app.close();
     await ctx?.close();
+    await tracing.shutdown().catch(() => undefined);
     process.exit(0);
   };
   process.once('SIGINT', stop);

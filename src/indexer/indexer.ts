@@ -3,6 +3,8 @@
 // a killed run resumes because unchanged items (same id and content hash) are skipped.
 import { createHash } from 'node:crypto';
 import { errorMessage } from '../errors/app-error.js';
+import { inSpan } from '../observability/tracing.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { Embedder, PixelValues } from '../model/embedder.js';
 import type { VectorStore } from '../stores/vector/vector-store.js';
 import type { CatalogEntry } from '../stores/catalog/read-catalog.js';
@@ -46,6 +48,8 @@ export interface RunIndexOptions {
   onProgress?: (progress: IndexProgress) => void;
   onFailure?: (failure: ItemFailure) => void;
   signal?: AbortSignal;
+  /** Counts items by outcome into vitrine_indexer_items_total. */
+  metrics?: Metrics;
 }
 
 /** What decides whether an item must be embedded again: its photo bytes, title and attributes. */
@@ -84,15 +88,17 @@ export async function runIndex(options: RunIndexOptions): Promise<IndexReport> {
   const started = performance.now();
   const stageSeconds = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
   const report: IndexReport = { processed: 0, ok: 0, skipped: 0, failed: 0, stageSeconds, wallSeconds: 0, failures: [] };
-  const timed = async <T>(stage: Stage, fn: () => Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    try {
-      return await fn();
-    } finally {
-      stageSeconds[stage] += (performance.now() - t0) / 1000;
-    }
-  };
+  const timed = async <T>(stage: Stage, fn: () => Promise<T>, attributes: Record<string, number> = {}): Promise<T> =>
+    inSpan(`vitrine.index.${stage}`, attributes, async () => {
+      const t0 = performance.now();
+      try {
+        return await fn();
+      } finally {
+        stageSeconds[stage] += (performance.now() - t0) / 1000;
+      }
+    });
   const fail = (failure: ItemFailure) => {
+    options.metrics?.indexerItems.inc({ outcome: 'failed' });
     report.failed++;
     report.processed++;
     if (report.failures.length < 10_000) report.failures.push(failure);
@@ -127,6 +133,7 @@ export async function runIndex(options: RunIndexOptions): Promise<IndexReport> {
       if (known.get(p.product.id) !== p.hash) return true;
       report.skipped++;
       report.processed++;
+      options.metrics?.indexerItems.inc({ outcome: 'skipped' });
       return false;
     });
     const decoded = await timed('decode', () =>
@@ -150,8 +157,9 @@ export async function runIndex(options: RunIndexOptions): Promise<IndexReport> {
     const records = buffer;
     buffer = [];
     try {
-      await timed('write', () => store.upsert(records));
+      await timed('write', () => store.upsert(records), { 'vitrine.batch_size': records.length });
       report.ok += records.length;
+      options.metrics?.indexerItems.inc({ outcome: 'ok' }, records.length);
       report.processed += records.length;
     } catch (e) {
       for (const r of records) fail({ id: r.id, reason: `store write failed: ${errorMessage(e)}` });
@@ -170,7 +178,7 @@ export async function runIndex(options: RunIndexOptions): Promise<IndexReport> {
     pending = next.done ? null : prepare(next.value);
     if (prepared.length > 0) {
       try {
-        const vectors = await timed('embed', () => embedder.encodePixels(prepared.map((p) => p.pixels)));
+        const vectors = await timed('embed', () => embedder.encodePixels(prepared.map((p) => p.pixels)), { 'vitrine.batch_size': prepared.length });
         prepared.forEach((p, i) =>
           buffer.push({ id: p.product.id, title: p.product.title, attributes: p.product.attributes, imageRef: p.product.imageRef, contentHash: p.hash, vector: vectors[i] }),
         );
