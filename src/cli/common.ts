@@ -4,6 +4,7 @@ import { isAppError, errorMessage } from '../errors/app-error.js';
 
 export interface GlobalFlags {
   data?: string;
+  store?: string;
   model?: string;
   config?: string;
   threads?: string;

@@ -29,6 +29,7 @@ export function registerIndexCommand(program: Command): void {
     .argument('<catalog>', 'catalog .csv / .jsonl file or a folder of images')
     .option('--images <dir>', 'folder with <id>.jpg photos when the catalog has no image column')
     .option('--data <dir>', 'data dir (default ./vitrine-data, env VITRINE_DATA)')
+    .option('--store <url>', 'vector store URL (default lance:<data dir>; postgres://, qdrant://, pinecone://)')
     .option('--model <folder|hf-id>', 'model folder or Hugging Face id (default: the house model)')
     .option('--batch-size <n>', 'images per model call (default 32)')
     .option('--threads <n>', 'ONNX Runtime threads')
@@ -37,7 +38,7 @@ export function registerIndexCommand(program: Command): void {
     .option('--ann', 'also build an approximate (HNSW) index for large catalogs')
     .action(
       action(async (catalog: string, flags: IndexFlags) => {
-        const config = configFrom({ data: flags.data, model: flags.model, config: flags.config, batchSize: flags.batchSize, threads: flags.threads });
+        const config = configFrom({ data: flags.data, store: flags.store, model: flags.model, config: flags.config, batchSize: flags.batchSize, threads: flags.threads });
         const total = await countEntries(catalog, flags.images);
         const ctx = await buildContext(config, { onDownloadProgress: (e) => e.done && process.stderr.write(`downloaded ${e.file}\n`) });
         const tty = process.stderr.isTTY === true;
@@ -95,11 +96,12 @@ export function registerIndexCommand(program: Command): void {
     .description('delete products from the index by id')
     .argument('<ids...>', 'product ids')
     .option('--data <dir>', 'data dir')
+    .option('--store <url>', 'vector store URL (default lance:<data dir>; postgres://, qdrant://, pinecone://)')
     .option('--model <folder|hf-id>', 'model (must match the index)')
     .option('--config <file>', 'JSON config file')
     .action(
       action(async (ids: string[], flags: GlobalFlags) => {
-        const ctx = await buildContext(configFrom({ data: flags.data, model: flags.model, config: flags.config }));
+        const ctx = await buildContext(configFrom({ data: flags.data, store: flags.store, model: flags.model, config: flags.config }));
         const removed = await ctx.store.delete(ids);
         process.stdout.write(`deleted ${removed} of ${ids.length} ids; ${await ctx.store.count()} products remain\n`);
         await ctx.close();

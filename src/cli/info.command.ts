@@ -2,22 +2,23 @@
 import type { Command } from 'commander';
 import path from 'node:path';
 import { action, configFrom, type GlobalFlags } from './common.js';
-import { openLanceStore } from '../stores/vector/lance.vector-store.js';
+import { openVectorStore } from '../stores/vector/open-store.js';
 
 export function registerInfoCommand(program: Command): void {
   program
     .command('info')
     .description('show the index: model, count, dimension, store, fields')
     .option('--data <dir>', 'data dir')
+    .option('--store <url>', 'vector store URL (default lance:<data dir>; postgres://, qdrant://, pinecone://)')
     .option('--json', 'print JSON')
     .option('--config <file>', 'JSON config file')
     .action(
       action(async (flags: GlobalFlags & { json?: boolean }) => {
-        const config = configFrom({ data: flags.data, config: flags.config });
-        const store = await openLanceStore({ dataDir: config.dataDir });
+        const config = configFrom({ data: flags.data, store: flags.store, config: flags.config });
+        const store = await openVectorStore({ url: config.store, dataDir: config.dataDir });
         const manifest = await store.readManifest();
         const info = {
-          store: `lance:${path.resolve(config.dataDir)}`,
+          store: config.store ? config.store.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@') : `lance:${path.resolve(config.dataDir)}`,
           count: await store.count(),
           model: manifest?.model.id ?? null,
           modelHash: manifest?.model.hash ?? null,

@@ -69,6 +69,7 @@ export function registerSearchCommand(program: Command): void {
     .option('--out <file.html>', 'write a self-contained HTML page of the results')
     .option('--url <server>', 'ask a running Vitrine server (e.g. http://localhost:30000) instead of the local data dir')
     .option('--data <dir>', 'data dir')
+    .option('--store <url>', 'vector store URL (default lance:<data dir>; postgres://, qdrant://, pinecone://)')
     .option('--model <folder|hf-id>', 'model (must match the index)')
     .option('--config <file>', 'JSON config file')
     .action(
@@ -98,7 +99,7 @@ export function registerSearchCommand(program: Command): void {
             }
           }
         } else {
-          const ctx = await buildContext(configFrom({ data: flags.data, model: flags.model, config: flags.config }));
+          const ctx = await buildContext(configFrom({ data: flags.data, store: flags.store, model: flags.model, config: flags.config }));
           try {
             ({ hits, tookMs, truncated } = await ctx.search.search({ text, image, k, filters }));
             if (flags.out) {
