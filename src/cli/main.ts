@@ -6,6 +6,7 @@ import { registerIndexCommand } from './index.command.js';
 import { registerSearchCommand } from './search.command.js';
 import { registerServeCommand } from './serve.command.js';
 import { registerInfoCommand } from './info.command.js';
+import { registerEvalCommand } from './eval.command.js';
 import { CONFIG_ENV_VARS } from '../config/config.js';
 import { startTracing } from '../observability/tracing.js';
 
@@ -20,6 +21,7 @@ registerIndexCommand(program);
 registerServeCommand(program);
 registerSearchCommand(program);
 registerInfoCommand(program);
+registerEvalCommand(program);
 
 // Traces go out by OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT (or the traces variant) is set.
 const tracing = startTracing();

@@ -6,7 +6,7 @@ import { runIndex } from '../indexer/indexer.js';
 import { loadEmbedder } from '../model/load-model.js';
 import type { CatalogEntry } from '../stores/catalog/read-catalog.js';
 import { loadImageBytes } from '../stores/images/image-source.js';
-import { openLanceStore } from '../stores/vector/lance.vector-store.js';
+import { openVectorStore } from '../stores/vector/open-store.js';
 import type { EvalRuntime } from './eval-runtime.js';
 
 async function* asEntries(products: Product[]): AsyncGenerator<CatalogEntry> {
@@ -23,7 +23,8 @@ export function defaultEvalRuntime(config: Config): EvalRuntime {
         threads: config.threads,
         imageLimits: { maxBytes: config.maxUploadBytes, maxPixels: config.maxImagePixels },
       }),
-    openStore: (dir) => openLanceStore({ dataDir: dir }),
+    // Saved gallery indexes are embedded LanceDB folders keyed by model and catalog, whatever store serves search.
+    openStore: (dir) => openVectorStore({ dataDir: dir }),
     async indexGallery({ products, embedder, store, onProgress }) {
       const report = await runIndex({
         entries: asEntries(products),
