@@ -53,7 +53,12 @@ export function registerIndexCommand(program: Command): void {
         const failureLog = path.join(path.resolve(config.dataDir), 'index-failures.jsonl');
         await writeFile(failureLog, '');
         const failures: ItemFailure[] = [];
+        // Ctrl-C stops after the batch in flight and writes what was embedded, so a re-run resumes from there.
+        const abort = new AbortController();
+        process.once('SIGINT', () => abort.abort());
+        process.once('SIGTERM', () => abort.abort());
         const report = await runIndex({
+          signal: abort.signal,
           entries: readCatalog({ source: catalog, images: flags.images }),
           embedder: ctx.embedder,
           store: ctx.store,
@@ -82,6 +87,7 @@ export function registerIndexCommand(program: Command): void {
         );
         out.write(`stage seconds: ${STAGES.map((s) => `${s} ${report.stageSeconds[s].toFixed(2)}`).join(', ')}\n`);
         out.write(`index: ${count} products in ${path.resolve(config.dataDir)} (model ${ctx.embedder.manifest.id}, ${ctx.embedder.manifest.dimension} dims)\n`);
+        if (report.interrupted) out.write('interrupted: what was embedded so far is saved; run the same command again to resume\n');
         if (failures.length > 0) {
           for (const f of failures.slice(0, 5)) out.write(`  failed ${f.id ?? `row ${f.row}`}: ${f.reason}\n`);
           if (failures.length > 5) out.write(`  ... ${failures.length - 5} more\n`);

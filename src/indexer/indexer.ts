@@ -28,6 +28,8 @@ export interface IndexProgress {
 }
 
 export interface IndexReport extends IndexProgress {
+  /** True when the run stopped early on its abort signal (what was embedded so far is written). */
+  interrupted: boolean;
   /** Seconds spent in each stage (summed over batches). */
   stageSeconds: Record<Stage, number>;
   wallSeconds: number;
@@ -41,7 +43,7 @@ export interface RunIndexOptions {
   loadImage: (ref: string) => Promise<Uint8Array>;
   /** Images embedded per model call. */
   batchSize?: number;
-  /** Records buffered before one store write: larger writes make fewer table fragments. */
+  /** Records buffered before one store write: larger writes make fewer table fragments, smaller ones lose less to a kill. */
   writeBatchSize?: number;
   /** Re-embed even unchanged items. */
   force?: boolean;
@@ -84,10 +86,10 @@ interface Prepared {
 export async function runIndex(options: RunIndexOptions): Promise<IndexReport> {
   const { embedder, store } = options;
   const batchSize = options.batchSize ?? 32;
-  const writeBatchSize = Math.max(batchSize, options.writeBatchSize ?? 1024);
+  const writeBatchSize = Math.max(batchSize, options.writeBatchSize ?? 256);
   const started = performance.now();
   const stageSeconds = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
-  const report: IndexReport = { processed: 0, ok: 0, skipped: 0, failed: 0, stageSeconds, wallSeconds: 0, failures: [] };
+  const report: IndexReport = { processed: 0, ok: 0, skipped: 0, failed: 0, interrupted: false, stageSeconds, wallSeconds: 0, failures: [] };
   const timed = async <T>(stage: Stage, fn: () => Promise<T>, attributes: Record<string, number> = {}): Promise<T> =>
     inSpan(`vitrine.index.${stage}`, attributes, async () => {
       const t0 = performance.now();
@@ -172,7 +174,10 @@ export async function runIndex(options: RunIndexOptions): Promise<IndexReport> {
   let next = await readNext();
   let pending: Promise<Prepared[]> | null = next.done ? null : prepare(next.value);
   while (pending) {
-    if (options.signal?.aborted) break;
+    if (options.signal?.aborted) {
+      report.interrupted = true;
+      break;
+    }
     const prepared = await pending;
     next = await readNext();
     pending = next.done ? null : prepare(next.value);

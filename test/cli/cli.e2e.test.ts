@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openLanceStore } from '../../src/stores/vector/lance.vector-store.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -67,6 +68,33 @@ describe.skipIf(!hasShared)('vitrine CLI on 1,000 shared products', () => {
     expect(info.attributeFields).toEqual(expect.arrayContaining(['gender', 'masterCategory', 'articleType', 'baseColour', 'split']));
   });
 
+  it('a killed run resumes: the re-run skips what was written and embeds the rest', async () => {
+    const resumable = path.join(work, 'resumable');
+    const args = [CLI, 'index', catalog, '--images', path.join(SHARED, 'images'), '--data', resumable, '--model', TINY_MODEL, '--batch-size', '8'];
+    const child = spawn(process.execPath, args, { stdio: 'ignore' });
+    let written = 0;
+    for (let i = 0; i < 300 && written === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      if (!existsSync(path.join(resumable, 'manifest.json'))) continue;
+      const store = await openLanceStore({ dataDir: resumable });
+      written = await store.count();
+      await store.close();
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(written).toBeGreaterThan(0);
+    const store = await openLanceStore({ dataDir: resumable });
+    const kept = await store.count();
+    await store.close();
+    expect(kept).toBeGreaterThanOrEqual(written);
+    expect(kept).toBeLessThan(1000);
+    const rerun = await vitrine(args.slice(1));
+    const m = /ok (\d+), skipped (\d+) \(unchanged\), failed 0/.exec(rerun.stdout);
+    expect(m, rerun.stdout + rerun.stderr).not.toBeNull();
+    expect(Number(m![2])).toBe(kept);
+    expect(Number(m![1]) + Number(m![2])).toBe(1000);
+  });
+
   it('a text search returns 8 scored hits from this index', async () => {
     const res = await vitrine(['search', 'navy blue shirt', '--data', data, '--model', TINY_MODEL, '--json']);
     expect(res.code, res.stderr).toBe(0);
@@ -114,6 +142,14 @@ describe.skipIf(!hasShared)('vitrine CLI on 1,000 shared products', () => {
     expect(failures).toHaveLength(3);
     const info = JSON.parse((await vitrine(['info', '--data', data, '--json'])).stdout);
     expect(info.count).toBe(1001);
+  });
+
+  it('deletes products by id', async () => {
+    const res = await vitrine(['delete', 'ok1', 'no-such-id', '--data', data, '--model', TINY_MODEL]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/deleted 1 of 2 ids; 1000 products remain/);
+    const again = await vitrine(['index', path.join(work, 'bad.csv'), '--data', data, '--model', TINY_MODEL]);
+    expect(again.stdout).toMatch(/ok 1, skipped 0 \(unchanged\), failed 3/);
   });
 
   it('refuses a different model with a message that says how to re-index', async () => {

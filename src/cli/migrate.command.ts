@@ -1,0 +1,70 @@
+// `vitrine migrate --from <store-url> --to <store-url>`: copies an index between stores (e.g. embedded -> pgvector)
+// in batches, resumable, and exits non-zero when the target does not hold exactly the source's products.
+import type { Command } from 'commander';
+import { action, configFrom, type GlobalFlags } from './common.js';
+import { AppError } from '../errors/app-error.js';
+import { openVectorStore, STORE_URL_FORMS } from '../stores/vector/open-store.js';
+import { migrateIndex } from '../services/migrate.service.js';
+import type { VectorStore } from '../stores/vector/vector-store.js';
+
+interface MigrateFlags extends GlobalFlags {
+  from: string;
+  to: string;
+  batchSize: string;
+  json?: boolean;
+}
+
+const redact = (url: string) => url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+
+export function registerMigrateCommand(program: Command): void {
+  program
+    .command('migrate')
+    .description('copy an index from one vector store to another (resumable; verifies counts)')
+    .requiredOption('--from <url>', `source store URL (${STORE_URL_FORMS})`)
+    .requiredOption('--to <url>', 'target store URL')
+    .option('--batch-size <n>', 'records per read and write', '500')
+    .option('--data <dir>', 'data dir (for a bare lance: URL)')
+    .option('--config <file>', 'JSON config file')
+    .option('--json', 'print the report as JSON')
+    .action(
+      action(async (flags: MigrateFlags) => {
+        const config = configFrom({ data: flags.data, config: flags.config });
+        const batchSize = Number(flags.batchSize);
+        if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
+          throw new AppError('BAD_REQUEST', `--batch-size must be an integer from 1 to 100000, not ${flags.batchSize}`);
+        }
+        if (flags.from === flags.to) throw new AppError('BAD_REQUEST', '--from and --to name the same store');
+        let from: VectorStore | null = null;
+        let to: VectorStore | null = null;
+        try {
+          from = await openVectorStore({ url: flags.from, dataDir: config.dataDir });
+          to = await openVectorStore({ url: flags.to, dataDir: config.dataDir });
+          const report = await migrateIndex({
+            from,
+            to,
+            batchSize,
+            onProgress: (p) => process.stderr.write(`\rmigrate: ${p.scanned} scanned, ${p.copied} copied, ${p.skipped} already there`),
+          });
+          process.stderr.write('\n');
+          if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+          else
+            process.stdout.write(
+              `migrated ${redact(flags.from)} -> ${redact(flags.to)}: ${report.copied} copied, ${report.skipped} already there, ` +
+                `source ${report.sourceCount}, target ${report.targetCount}, ${report.wallSeconds.toFixed(1)} s\n`,
+            );
+          if (!report.ok) {
+            throw new AppError(
+              'STORE_ERROR',
+              `verification failed: source has ${report.sourceCount} products, target ${report.targetCount}; ${report.missing} missing or different` +
+                (report.missingIds.length > 0 ? ` (e.g. ${report.missingIds.slice(0, 5).join(', ')})` : '') +
+                (report.targetCount > report.sourceCount ? '; the target holds products the source lacks (migrate into an empty store)' : ''),
+              { details: { ...report } },
+            );
+          }
+        } finally {
+          await from?.close();
+          await to?.close();
+        }
+      }),
+    );
+}

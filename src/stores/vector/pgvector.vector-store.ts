@@ -1,0 +1,454 @@
+// The shared store for scale-out: PostgreSQL + pgvector. Many stateless Vitrine replicas read one database (or
+// its streaming replicas); metadata lives in a JSONB column so any catalog's fields filter without migrations.
+// Search is HNSW (cosine) by default with ef_search raised to cover k + offset; `exact=1` scans every row.
+//
+// Example:
+//   const store = await PgVectorStore.open({ url: 'postgres://vitrine@db:5432/vitrine?table=products' });
+//   await store.search({ vector, k: 10, filters: { colour: ['Red', 'Blue'] } });
+import pg from 'pg';
+import { AppError, errorMessage, isAppError } from '../../errors/app-error.js';
+import { normalizeFilters, type NormalizedFilters } from '../../domain/filters.js';
+import type { Attributes, Facets, Filters, IndexedRecord } from '../../domain/types.js';
+import type { ModelManifest } from '../../model/embedder.js';
+import type { StoreManifest, StoredHit, StoredItem, VectorSearchOptions, VectorStore } from './vector-store.js';
+
+export interface PgVectorStoreOptions {
+  /** postgres://user:pass@host:port/db?table=products&exact=1&ef_search=100&index=hnsw&pool=10 */
+  url: string;
+}
+
+export interface PgSettings {
+  connectionString: string;
+  table: string;
+  /** Exact (sequential scan) search instead of the HNSW index: every query sees every row. */
+  exact: boolean;
+  /** HNSW candidate list size; raised per query to k + offset when that is larger. */
+  efSearch: number;
+  /** Build the HNSW index when the table is created (`index=none` defers it to createAnnIndex()). */
+  createIndex: boolean;
+  poolSize: number;
+}
+
+const TABLE_NAME = /^[a-z_][a-z0-9_]{0,40}$/;
+const WRITE_BATCH = 500;
+/** Postgres SQLSTATE for "relation does not exist": a store that was never written. */
+const UNDEFINED_TABLE = '42P01';
+
+type ItemRow = { id: string; title: string; image_ref: string; content_hash: string; attributes: Attributes; embedding?: string };
+
+/** Parses the store URL; Vitrine's own options are taken out of the query string before pg sees it. */
+export function parsePgUrl(url: string): PgSettings {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new AppError('CONFIG_ERROR', `invalid postgres store URL ${redact(url)}`);
+  }
+  const q = parsed.searchParams;
+  const table = q.get('table') ?? 'products';
+  if (!TABLE_NAME.test(table)) {
+    throw new AppError('CONFIG_ERROR', `invalid table name ${table}: use lower-case letters, digits and _ (at most 41 characters)`);
+  }
+  const int = (name: string, fallback: number): number => {
+    const raw = q.get(name);
+    if (raw === null) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new AppError('CONFIG_ERROR', `store URL option ${name}=${raw} must be a positive integer`);
+    return n;
+  };
+  const settings: PgSettings = {
+    connectionString: '',
+    table,
+    exact: ['1', 'true', 'yes'].includes(q.get('exact') ?? ''),
+    efSearch: int('ef_search', 100),
+    createIndex: (q.get('index') ?? 'hnsw') !== 'none',
+    poolSize: int('pool', 10),
+  };
+  for (const key of ['table', 'exact', 'ef_search', 'index', 'pool']) q.delete(key);
+  settings.connectionString = parsed.toString();
+  return settings;
+}
+
+/** The URL without its password, for messages. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+export function toVectorLiteral(v: Float32Array): string {
+  return `[${Array.from(v).join(',')}]`;
+}
+
+export function fromVectorLiteral(text: string): Float32Array {
+  return Float32Array.from(JSON.parse(text) as number[]);
+}
+
+function sqlError(e: unknown, what: string): AppError {
+  if (isAppError(e)) return e;
+  return new AppError('STORE_ERROR', `postgres: ${what} failed: ${errorMessage(e)}`, { cause: e });
+}
+
+export class PgVectorStore implements VectorStore {
+  private manifest: StoreManifest | null = null;
+  /** pgvector >= 0.8 can keep scanning the graph until enough rows pass the filters (hnsw.iterative_scan). */
+  private iterativeScan = false;
+  private readonly t: string;
+  private readonly manifestTable: string;
+
+  private constructor(
+    private readonly settings: PgSettings,
+    private readonly pool: pg.Pool,
+    private readonly label: string,
+  ) {
+    this.t = `"${settings.table}"`;
+    this.manifestTable = `"${settings.table}_manifest"`;
+  }
+
+  static async open(options: PgVectorStoreOptions): Promise<PgVectorStore> {
+    const settings = parsePgUrl(options.url);
+    const pool = new pg.Pool({ connectionString: settings.connectionString, max: settings.poolSize, connectionTimeoutMillis: 10_000 });
+    // An idle client losing its connection must not crash the process; the next query reports it.
+    pool.on('error', () => undefined);
+    const u = new URL(settings.connectionString);
+    const store = new PgVectorStore(settings, pool, `postgres table ${settings.table} on ${u.host}${u.pathname}`);
+    try {
+      await store.ensureExtension();
+      store.manifest = await store.loadManifest();
+    } catch (e) {
+      await pool.end().catch(() => undefined);
+      throw e;
+    }
+    return store;
+  }
+
+  /** pgvector must be installed; creating it needs rights a read replica or a plain user may lack. */
+  private async ensureExtension(): Promise<void> {
+    let version: string | undefined;
+    try {
+      version = (await this.pool.query<{ extversion: string }>(`SELECT extversion FROM pg_extension WHERE extname = 'vector'`)).rows[0]?.extversion;
+    } catch (e) {
+      throw new AppError('STORE_ERROR', `cannot reach postgres (${redact(this.settings.connectionString)}): ${errorMessage(e)}`, { cause: e });
+    }
+    try {
+      if (version === undefined) {
+        await this.pool.query('CREATE EXTENSION IF NOT EXISTS vector');
+        version = (await this.pool.query<{ extversion: string }>(`SELECT extversion FROM pg_extension WHERE extname = 'vector'`)).rows[0]?.extversion;
+      }
+      const [major, minor] = (version ?? '0.0').split('.').map(Number);
+      this.iterativeScan = major > 0 || minor >= 8;
+    } catch (e) {
+      throw new AppError(
+        'STORE_ERROR',
+        `the pgvector extension is missing from ${this.label} and could not be created (${errorMessage(e)}): install pgvector ` +
+          `(Debian/Ubuntu: postgresql-<version>-pgvector; Cloud SQL and RDS ship it) and run CREATE EXTENSION vector as an owner of the database`,
+        { cause: e },
+      );
+    }
+  }
+
+  private async loadManifest(): Promise<StoreManifest | null> {
+    try {
+      const r = await this.pool.query<{ manifest: StoreManifest }>(`SELECT manifest FROM ${this.manifestTable} WHERE id = 1`);
+      return r.rows[0]?.manifest ?? null;
+    } catch (e) {
+      if ((e as { code?: string }).code === UNDEFINED_TABLE) return null;
+      throw sqlError(e, 'reading the manifest');
+    }
+  }
+
+  private async requireManifest(): Promise<StoreManifest> {
+    this.manifest ??= await this.loadManifest();
+    if (!this.manifest) throw new AppError('STORE_ERROR', `${this.label} holds no index yet: run vitrine index first`);
+    return this.manifest;
+  }
+
+  async readManifest(): Promise<StoreManifest | null> {
+    this.manifest = await this.loadManifest();
+    return this.manifest;
+  }
+
+  private mismatch(existing: ModelManifest, model: ModelManifest): AppError {
+    return new AppError(
+      'MODEL_MISMATCH',
+      `the index in ${this.label} was built with model ${existing.id} (hash ${existing.hash.slice(0, 12)}, ${existing.dimension} dims), ` +
+        `not ${model.id} (hash ${model.hash.slice(0, 12)}, ${model.dimension} dims): re-index with this model into another table ` +
+        `(store URL ...?table=${this.settings.table}_v2), or DROP TABLE ${this.settings.table}, ${this.settings.table}_manifest and index again`,
+      { details: { indexModel: existing.id, indexHash: existing.hash, model: model.id, modelHash: model.hash } },
+    );
+  }
+
+  async bindModel(model: ModelManifest, attributeFields: string[]): Promise<StoreManifest> {
+    return this.transaction('binding the model', async (client) => {
+      await client.query(`CREATE TABLE IF NOT EXISTS ${this.manifestTable} (id int PRIMARY KEY CHECK (id = 1), manifest jsonb NOT NULL, generation bigint NOT NULL DEFAULT 0)`);
+      // Serialises concurrent first binds so only one creates the table.
+      await client.query(`LOCK TABLE ${this.manifestTable} IN SHARE ROW EXCLUSIVE MODE`);
+      const current = (await client.query<{ manifest: StoreManifest }>(`SELECT manifest FROM ${this.manifestTable} WHERE id = 1`)).rows[0]?.manifest ?? null;
+      if (current && (current.model.hash !== model.hash || current.model.dimension !== model.dimension)) throw this.mismatch(current.model, model);
+      const now = new Date().toISOString();
+      const added = attributeFields.filter((f) => !(current?.attributeFields ?? []).includes(f));
+      if (current && added.length === 0) return current;
+      const next: StoreManifest = current
+        ? { ...current, attributeFields: [...current.attributeFields, ...added], updatedAt: now }
+        : { model, attributeFields: [...new Set(attributeFields)], metric: 'cosine', normalized: true, createdAt: now, updatedAt: now };
+      if (!current) {
+        await client.query(
+          `CREATE TABLE IF NOT EXISTS ${this.t} (id text PRIMARY KEY, title text NOT NULL, image_ref text NOT NULL, content_hash text NOT NULL, ` +
+            `attributes jsonb NOT NULL, embedding vector(${model.dimension}) NOT NULL)`,
+        );
+        if (this.settings.createIndex) await this.createIndexSql(client);
+      }
+      await client.query(
+        `INSERT INTO ${this.manifestTable} (id, manifest) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET manifest = EXCLUDED.manifest, generation = ${this.manifestTable}.generation + 1`,
+        [JSON.stringify(next)],
+      );
+      this.manifest = next;
+      return next;
+    });
+  }
+
+  private async createIndexSql(client: pg.ClientBase): Promise<void> {
+    // m and ef_construction at pgvector's defaults (16, 64): recall@10 measured in src/bench/stores.ts.
+    await client.query(`CREATE INDEX IF NOT EXISTS "${this.settings.table}_embedding_hnsw" ON ${this.t} USING hnsw (embedding vector_cosine_ops)`);
+  }
+
+  /** Builds the HNSW index after a bulk load (faster than maintaining it row by row); no-op when present. */
+  async createAnnIndex(): Promise<void> {
+    await this.requireManifest();
+    const client = await this.connect();
+    try {
+      await client.query(`SET maintenance_work_mem = '512MB'`);
+      await this.createIndexSql(client);
+    } catch (e) {
+      throw sqlError(e, 'building the HNSW index');
+    } finally {
+      client.release();
+    }
+  }
+
+  private async connect(): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (e) {
+      throw new AppError('STORE_ERROR', `cannot reach ${this.label}: ${errorMessage(e)}`, { cause: e });
+    }
+  }
+
+  private async transaction<T>(what: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw sqlError(e, what);
+    } finally {
+      client.release();
+    }
+  }
+
+  private async query<R extends pg.QueryResultRow>(what: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (e) {
+      throw sqlError(e, what);
+    }
+  }
+
+  async upsert(records: IndexedRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    let manifest = await this.requireManifest();
+    const unknown = [...new Set(records.flatMap((r) => Object.keys(r.attributes)))].filter((f) => !manifest.attributeFields.includes(f));
+    if (unknown.length > 0) manifest = await this.bindModel(manifest.model, unknown);
+    for (const r of records) {
+      if (r.vector.length !== manifest.model.dimension) {
+        throw new AppError('MODEL_MISMATCH', `vector for ${r.id} has ${r.vector.length} dims; the index has ${manifest.model.dimension}`);
+      }
+    }
+    // One id twice in one INSERT ... ON CONFLICT is an error in Postgres; the last record wins, as in a loop.
+    const unique = [...new Map(records.map((r) => [r.id, r])).values()];
+    await this.transaction(`writing ${unique.length} records`, async (client) => {
+      for (let i = 0; i < unique.length; i += WRITE_BATCH) {
+        const batch = unique.slice(i, i + WRITE_BATCH);
+        await client.query(
+          `INSERT INTO ${this.t} (id, title, image_ref, content_hash, attributes, embedding) ` +
+            `SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::vector[]) ` +
+            `ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, image_ref = EXCLUDED.image_ref, content_hash = EXCLUDED.content_hash, ` +
+            `attributes = EXCLUDED.attributes, embedding = EXCLUDED.embedding`,
+          [
+            batch.map((r) => r.id),
+            batch.map((r) => r.title),
+            batch.map((r) => r.imageRef),
+            batch.map((r) => r.contentHash),
+            batch.map((r) => JSON.stringify(r.attributes)),
+            batch.map((r) => toVectorLiteral(r.vector)),
+          ],
+        );
+      }
+      await this.bumpGeneration(client);
+    });
+  }
+
+  private async bumpGeneration(client: pg.ClientBase): Promise<void> {
+    await client.query(`UPDATE ${this.manifestTable} SET generation = generation + 1 WHERE id = 1`);
+  }
+
+  async delete(ids: string[]): Promise<number> {
+    if (ids.length === 0 || !(await this.loadManifest())) return 0;
+    return this.transaction('deleting', async (client) => {
+      const r = await client.query(`DELETE FROM ${this.t} WHERE id = ANY($1::text[])`, [ids]);
+      if ((r.rowCount ?? 0) > 0) await this.bumpGeneration(client);
+      return r.rowCount ?? 0;
+    });
+  }
+
+  async contentHashes(ids: string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (ids.length === 0 || !(this.manifest ?? (await this.loadManifest()))) return out;
+    const r = await this.query<{ id: string; content_hash: string }>('reading content hashes', `SELECT id, content_hash FROM ${this.t} WHERE id = ANY($1::text[])`, [ids]);
+    for (const row of r.rows) out.set(row.id, row.content_hash);
+    return out;
+  }
+
+  private rowToItem(r: ItemRow): StoredItem & { vector?: Float32Array } {
+    const item: StoredItem & { vector?: Float32Array } = { id: r.id, title: r.title, imageRef: r.image_ref, attributes: r.attributes, contentHash: r.content_hash };
+    if (r.embedding !== undefined) item.vector = fromVectorLiteral(r.embedding);
+    return item;
+  }
+
+  private columns(withVector: boolean): string {
+    return `id, title, image_ref, content_hash, attributes${withVector ? ', embedding::text AS embedding' : ''}`;
+  }
+
+  async get(id: string, options: { withVector?: boolean } = {}): Promise<(StoredItem & { vector?: Float32Array }) | null> {
+    if (!(this.manifest ?? (await this.loadManifest()))) return null;
+    const r = await this.query<ItemRow>('reading a product', `SELECT ${this.columns(options.withVector ?? false)} FROM ${this.t} WHERE id = $1`, [id]);
+    return r.rows[0] ? this.rowToItem(r.rows[0]) : null;
+  }
+
+  /** WHERE clauses for the filters (skipping one field, for disjunctive facets), appended to `values`. */
+  private whereSql(filters: NormalizedFilters, values: unknown[], options: { skipField?: string; excludeIds?: string[] } = {}): string {
+    const clauses: string[] = [];
+    for (const [field, accepted] of filters) {
+      if (field === options.skipField) continue;
+      values.push(field, accepted);
+      clauses.push(`(attributes ->> $${values.length - 1}) = ANY($${values.length}::text[])`);
+    }
+    if (options.excludeIds && options.excludeIds.length > 0) {
+      values.push(options.excludeIds);
+      clauses.push(`NOT (id = ANY($${values.length}::text[]))`);
+    }
+    return clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
+  }
+
+  async search(options: VectorSearchOptions): Promise<StoredHit[]> {
+    const manifest = await this.requireManifest();
+    if (options.vector.length !== manifest.model.dimension) {
+      throw new AppError('MODEL_MISMATCH', `query vector has ${options.vector.length} dims; the index has ${manifest.model.dimension}`);
+    }
+    const filters = normalizeFilters(options.filters, manifest.attributeFields);
+    const offset = options.offset ?? 0;
+    const limit = offset + options.k;
+    const values: unknown[] = [toVectorLiteral(options.vector)];
+    const where = this.whereSql(filters, values, { excludeIds: options.excludeIds });
+    values.push(limit, offset, options.k);
+    const n = values.length;
+    // The inner query is what the HNSW index serves (ORDER BY distance LIMIT n); the outer one orders ties by id
+    // so pages are stable, as in the embedded store.
+    const sql =
+      `WITH candidates AS MATERIALIZED (SELECT id, title, image_ref, attributes, embedding <=> $1::vector AS distance FROM ${this.t} ${where} ` +
+      `ORDER BY embedding <=> $1::vector LIMIT $${n - 2}) ` +
+      `SELECT id, title, image_ref, attributes, distance FROM candidates ORDER BY distance, id OFFSET $${n - 1} LIMIT $${n}`;
+    const rows = await this.transaction('vector search', async (client) => {
+      if (this.settings.exact) {
+        await client.query('SET LOCAL enable_indexscan = off');
+      } else {
+        await client.query(`SELECT set_config('hnsw.ef_search', $1, true)`, [String(Math.min(1000, Math.max(this.settings.efSearch, limit)))]);
+        // Without it, a rare filter value could return fewer than k hits: the graph walk stops after ef_search
+        // candidates, filtered afterwards. relaxed_order is safe here since the outer query sorts again.
+        if (this.iterativeScan) await client.query(`SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)`);
+      }
+      return (await client.query<{ id: string; title: string; image_ref: string; attributes: Attributes; distance: number }>(sql, values)).rows;
+    });
+    const minScore = options.minScore ?? -Infinity;
+    return rows
+      .map((r) => ({ id: r.id, title: r.title, imageRef: r.image_ref, attributes: r.attributes, score: 1 - Number(r.distance) }))
+      .filter((h) => h.score >= minScore);
+  }
+
+  async count(filters?: Filters): Promise<number> {
+    const manifest = this.manifest ?? (await this.loadManifest());
+    if (!manifest) return 0;
+    const values: unknown[] = [];
+    const where = this.whereSql(normalizeFilters(filters, manifest.attributeFields), values);
+    const r = await this.query<{ n: string }>('counting', `SELECT count(*) AS n FROM ${this.t} ${where}`, values);
+    return Number(r.rows[0].n);
+  }
+
+  async facets(fields: string[], filters?: Filters): Promise<Facets> {
+    const manifest = this.manifest ?? (await this.loadManifest());
+    const known = manifest?.attributeFields ?? [];
+    normalizeFilters(Object.fromEntries(fields.map((f) => [f, []])), known);
+    const normalized = normalizeFilters(filters, known);
+    const facets: Facets = {};
+    for (const field of fields) {
+      if (!manifest) {
+        facets[field] = [];
+        continue;
+      }
+      const values: unknown[] = [field];
+      const where = this.whereSql(normalized, values, { skipField: field });
+      const r = await this.query<{ value: string; n: string }>(
+        'counting facets',
+        `SELECT attributes ->> $1 AS value, count(*) AS n FROM ${this.t} ${where ? `${where} AND` : 'WHERE'} attributes ? $1 GROUP BY 1`,
+        values,
+      );
+      facets[field] = r.rows
+        .map((row) => ({ value: row.value, count: Number(row.n) }))
+        .sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
+    }
+    return facets;
+  }
+
+  async *scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<(StoredItem & { vector?: Float32Array })[]> {
+    if (!(this.manifest ?? (await this.loadManifest()))) return;
+    // Keyset paging by id: stable while other writers insert, and no OFFSET cost on large tables.
+    let after: string | null = null;
+    for (;;) {
+      const r: pg.QueryResult<ItemRow> = await this.query<ItemRow>(
+        'scanning',
+        `SELECT ${this.columns(options.withVector)} FROM ${this.t} ${after === null ? '' : 'WHERE id > $2'} ORDER BY id LIMIT $1`,
+        after === null ? [options.batchSize] : [options.batchSize, after],
+      );
+      if (r.rows.length === 0) return;
+      yield r.rows.map((row) => this.rowToItem(row));
+      if (r.rows.length < options.batchSize) return;
+      after = r.rows[r.rows.length - 1].id;
+    }
+  }
+
+  /** Changes on every write by any process (a generation counter bumped in the write's transaction). */
+  async version(): Promise<string> {
+    try {
+      const r = await this.pool.query<{ generation: string }>(`SELECT generation FROM ${this.manifestTable} WHERE id = 1`);
+      return `pg:${r.rows[0]?.generation ?? 0}`;
+    } catch (e) {
+      if ((e as { code?: string }).code === UNDEFINED_TABLE) return 'pg:0';
+      throw sqlError(e, 'reading the index version');
+    }
+  }
+
+  /** Drops the table and its manifest (tests, and re-indexing from scratch). */
+  async drop(): Promise<void> {
+    await this.query('dropping the index', `DROP TABLE IF EXISTS ${this.t}, ${this.manifestTable}`);
+    this.manifest = null;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+export async function openPgVectorStore(options: PgVectorStoreOptions): Promise<PgVectorStore> {
+  return PgVectorStore.open(options);
+}
