@@ -232,7 +232,9 @@ export class LanceVectorStore implements VectorStore {
   }
 
   async search(options: VectorSearchOptions): Promise<StoredHit[]> {
-    const manifest = this.requireManifest();
+    // An empty data dir has nothing to find: an empty answer, not an error.
+    if (!this.manifest) return [];
+    const manifest = this.manifest;
     if (options.vector.length !== manifest.model.dimension) {
       throw new AppError('MODEL_MISMATCH', `query vector has ${options.vector.length} dims; the index has ${manifest.model.dimension}`);
     }
