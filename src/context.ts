@@ -2,8 +2,7 @@
 import type { Config } from './config/config.js';
 import { loadEmbedder, type DownloadProgress } from './model/load-model.js';
 import type { Embedder } from './model/embedder.js';
-import { checkModelMatches } from './stores/vector/lance.vector-store.js';
-import { openVectorStore } from './stores/vector/open-store.js';
+import { checkStoreModel, openVectorStore, type OpenStoreOptions } from './stores/vector/open-store.js';
 import type { VectorStore } from './stores/vector/vector-store.js';
 import { SearchService, type SearchResult } from './services/search.service.js';
 import { QueryCache } from './services/query-cache.js';
@@ -29,6 +28,11 @@ export interface BuildContextOptions {
   metrics?: Metrics;
 }
 
+/** Where the vector store is, from config: the store URL (default lance:<dataDir>) and hosted stores' keys. */
+export function storeOptions(config: Config): OpenStoreOptions {
+  return { url: config.store, dataDir: config.dataDir, apiKeys: { qdrant: config.qdrantApiKey, pinecone: config.pineconeApiKey } };
+}
+
 export async function buildContext(config: Config, options: BuildContextOptions = {}): Promise<AppContext> {
   const embedder = await loadEmbedder({
     model: config.model,
@@ -39,9 +43,9 @@ export async function buildContext(config: Config, options: BuildContextOptions 
   });
   let store: VectorStore;
   try {
-    store = await openVectorStore({ url: config.store, dataDir: config.dataDir });
+    store = await openVectorStore(storeOptions(config));
     const manifest = await store.readManifest();
-    if (manifest && options.requireMatchingIndex !== false) checkModelMatches(manifest.model, embedder.manifest, config.dataDir);
+    if (manifest && options.requireMatchingIndex !== false) checkStoreModel(manifest.model, embedder.manifest, storeOptions(config));
   } catch (e) {
     await embedder.close();
     throw e;

@@ -8,12 +8,16 @@ import { buildContext } from '../context.js';
 import { readCatalog } from '../stores/catalog/read-catalog.js';
 import { runIndex, STAGES, type ItemFailure } from '../indexer/indexer.js';
 import { LanceVectorStore } from '../stores/vector/lance.vector-store.js';
+import { AppError } from '../errors/app-error.js';
+import { openImageStore } from '../stores/images/image-store.js';
+import { redactUrl } from '../stores/vector/open-store.js';
 
 interface IndexFlags extends GlobalFlags {
   images?: string;
   batchSize?: string;
   force?: boolean;
   ann?: boolean;
+  uploadImages?: string;
 }
 
 async function countEntries(source: string, images?: string): Promise<number> {
@@ -36,6 +40,7 @@ export function registerIndexCommand(program: Command): void {
     .option('--config <file>', 'JSON config file')
     .option('--force', 're-embed items even when unchanged')
     .option('--ann', 'also build an approximate (HNSW) index for large catalogs')
+    .option('--upload-images <url>', 'upload original photos to gs://bucket, s3://bucket or a folder, and return those URLs in results')
     .action(
       action(async (catalog: string, flags: IndexFlags) => {
         const config = configFrom({ data: flags.data, store: flags.store, model: flags.model, config: flags.config, batchSize: flags.batchSize, threads: flags.threads });
@@ -57,8 +62,10 @@ export function registerIndexCommand(program: Command): void {
         const abort = new AbortController();
         process.once('SIGINT', () => abort.abort());
         process.once('SIGTERM', () => abort.abort());
+        const uploadImages = flags.uploadImages ? await openImageStore(flags.uploadImages) : undefined;
         const report = await runIndex({
           signal: abort.signal,
+          uploadImages,
           entries: readCatalog({ source: catalog, images: flags.images }),
           embedder: ctx.embedder,
           store: ctx.store,
@@ -75,9 +82,11 @@ export function registerIndexCommand(program: Command): void {
           },
         });
         bar?.stop();
-        if (ctx.store instanceof LanceVectorStore) {
-          await ctx.store.optimize();
-          if (flags.ann) await ctx.store.createAnnIndex();
+        if (ctx.store instanceof LanceVectorStore) await ctx.store.optimize();
+        const annCapable = ctx.store as { createAnnIndex?: () => Promise<void> };
+        if (flags.ann) {
+          if (!annCapable.createAnnIndex) throw new AppError('BAD_REQUEST', '--ann: this store builds its approximate index itself');
+          await annCapable.createAnnIndex();
         }
         const count = await ctx.store.count();
         const out = process.stdout;
@@ -86,7 +95,7 @@ export function registerIndexCommand(program: Command): void {
             `ok ${report.ok}, skipped ${report.skipped} (unchanged), failed ${report.failed}\n`,
         );
         out.write(`stage seconds: ${STAGES.map((s) => `${s} ${report.stageSeconds[s].toFixed(2)}`).join(', ')}\n`);
-        out.write(`index: ${count} products in ${path.resolve(config.dataDir)} (model ${ctx.embedder.manifest.id}, ${ctx.embedder.manifest.dimension} dims)\n`);
+        out.write(`index: ${count} products in ${config.store ? redactUrl(config.store) : `lance:${path.resolve(config.dataDir)}`} (model ${ctx.embedder.manifest.id}, ${ctx.embedder.manifest.dimension} dims)\n`);
         if (report.interrupted) out.write('interrupted: what was embedded so far is saved; run the same command again to resume\n');
         if (failures.length > 0) {
           for (const f of failures.slice(0, 5)) out.write(`  failed ${f.id ?? `row ${f.row}`}: ${f.reason}\n`);

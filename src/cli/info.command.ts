@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import path from 'node:path';
 import { action, configFrom, type GlobalFlags } from './common.js';
 import { openVectorStore } from '../stores/vector/open-store.js';
+import { storeOptions } from '../context.js';
 
 export function registerInfoCommand(program: Command): void {
   program
@@ -15,7 +16,7 @@ export function registerInfoCommand(program: Command): void {
     .action(
       action(async (flags: GlobalFlags & { json?: boolean }) => {
         const config = configFrom({ data: flags.data, store: flags.store, config: flags.config });
-        const store = await openVectorStore({ url: config.store, dataDir: config.dataDir });
+        const store = await openVectorStore(storeOptions(config));
         const manifest = await store.readManifest();
         const info = {
           store: config.store ? config.store.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@') : `lance:${path.resolve(config.dataDir)}`,

@@ -7,6 +7,7 @@ import { registerSearchCommand } from './search.command.js';
 import { registerServeCommand } from './serve.command.js';
 import { registerInfoCommand } from './info.command.js';
 import { registerEvalCommand } from './eval.command.js';
+import { registerMigrateCommand } from './migrate.command.js';
 import { CONFIG_ENV_VARS } from '../config/config.js';
 import { startTracing } from '../observability/tracing.js';
 
@@ -22,6 +23,7 @@ registerServeCommand(program);
 registerSearchCommand(program);
 registerInfoCommand(program);
 registerEvalCommand(program);
+registerMigrateCommand(program);
 
 // Traces go out by OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT (or the traces variant) is set.
 const tracing = startTracing();

@@ -11,6 +11,9 @@ export const ConfigSchema = z
     dataDir: z.string().min(1).default('./vitrine-data'),
     /** Vector store URL (lance:<dir>, postgres://..., qdrant://..., pinecone://...); default lance:<dataDir>. */
     store: z.string().min(1).optional(),
+    /** API keys of hosted vector stores. */
+    qdrantApiKey: z.string().min(1).optional(),
+    pineconeApiKey: z.string().min(1).optional(),
     model: z.string().min(1).optional(),
     modelCacheDir: z.string().min(1).optional(),
     host: z.string().min(1).default('0.0.0.0'),
@@ -36,6 +39,8 @@ export type ConfigInput = Partial<Record<keyof z.infer<typeof ConfigSchema>, unk
 const ENV_KEYS: Record<string, keyof z.infer<typeof ConfigSchema>> = {
   VITRINE_DATA: 'dataDir',
   VITRINE_STORE: 'store',
+  QDRANT_API_KEY: 'qdrantApiKey',
+  PINECONE_API_KEY: 'pineconeApiKey',
   VITRINE_MODEL: 'model',
   VITRINE_MODEL_CACHE: 'modelCacheDir',
   VITRINE_HOST: 'host',

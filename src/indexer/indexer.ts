@@ -9,10 +9,12 @@ import type { Embedder, PixelValues } from '../model/embedder.js';
 import type { VectorStore } from '../stores/vector/vector-store.js';
 import type { CatalogEntry } from '../stores/catalog/read-catalog.js';
 import type { IndexedRecord, Product } from '../domain/types.js';
+import type { ImageStore } from '../stores/images/image-store.js';
+import { uploadAwareHash, uploadProductImage } from '../stores/images/upload-images.js';
 
 export type ItemOutcome = 'ok' | 'skipped' | 'failed';
-export type Stage = 'read' | 'load' | 'check' | 'decode' | 'embed' | 'write';
-export const STAGES: Stage[] = ['read', 'load', 'check', 'decode', 'embed', 'write'];
+export type Stage = 'read' | 'load' | 'check' | 'upload' | 'decode' | 'embed' | 'write';
+export const STAGES: Stage[] = ['read', 'load', 'check', 'upload', 'decode', 'embed', 'write'];
 
 export interface ItemFailure {
   id?: string;
@@ -45,6 +47,8 @@ export interface RunIndexOptions {
   batchSize?: number;
   /** Records buffered before one store write: larger writes make fewer table fragments, smaller ones lose less to a kill. */
   writeBatchSize?: number;
+  /** Upload each embedded item's original photo here and record the returned URL as its imageRef. */
+  uploadImages?: ImageStore;
   /** Re-embed even unchanged items. */
   force?: boolean;
   onProgress?: (progress: IndexProgress) => void;
@@ -121,7 +125,8 @@ export async function runIndex(options: RunIndexOptions): Promise<IndexReport> {
         products.map(async (product) => {
           try {
             const bytes = await options.loadImage(product.imageRef);
-            return { product, bytes, hash: contentHash(product, bytes) };
+            const hash = contentHash(product, bytes);
+            return { product, bytes, hash: options.uploadImages ? uploadAwareHash(hash, options.uploadImages, product.id) : hash };
           } catch (e) {
             fail({ id: product.id, reason: errorMessage(e) });
             return null;
@@ -138,6 +143,22 @@ export async function runIndex(options: RunIndexOptions): Promise<IndexReport> {
       options.metrics?.indexerItems.inc({ outcome: 'skipped' });
       return false;
     });
+    const uploads = options.uploadImages;
+    if (uploads) {
+      const uploaded = await timed('upload', () =>
+        Promise.all(
+          todo.map(async (p) => {
+            try {
+              return { ...p, product: await uploadProductImage(uploads, p.product, p.bytes) };
+            } catch (e) {
+              fail({ id: p.product.id, reason: `image upload failed: ${errorMessage(e)}` });
+              return null;
+            }
+          }),
+        ),
+      );
+      todo.splice(0, todo.length, ...uploaded.filter((x): x is NonNullable<typeof x> => x !== null));
+    }
     const decoded = await timed('decode', () =>
       Promise.all(
         todo.map(async (p) => {

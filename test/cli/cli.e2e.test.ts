@@ -60,7 +60,7 @@ describe.skipIf(!hasShared)('vitrine CLI on 1,000 shared products', () => {
     const first = await vitrine(['index', catalog, '--images', path.join(SHARED, 'images'), '--data', data, '--model', TINY_MODEL]);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/ok 1000, skipped 0 \(unchanged\), failed 0/);
-    expect(first.stdout).toMatch(/stage seconds: read [\d.]+, load [\d.]+, check [\d.]+, decode [\d.]+, embed [\d.]+, write [\d.]+/);
+    expect(first.stdout).toMatch(/stage seconds: read [\d.]+, load [\d.]+, check [\d.]+, upload [\d.]+, decode [\d.]+, embed [\d.]+, write [\d.]+/);
     const again = await vitrine(['index', catalog, '--images', path.join(SHARED, 'images'), '--data', data, '--model', TINY_MODEL]);
     expect(again.stdout).toMatch(/ok 0, skipped 1000 \(unchanged\), failed 0/);
     const info = JSON.parse((await vitrine(['info', '--data', data, '--json'])).stdout);
@@ -142,6 +142,23 @@ describe.skipIf(!hasShared)('vitrine CLI on 1,000 shared products', () => {
     expect(failures).toHaveLength(3);
     const info = JSON.parse((await vitrine(['info', '--data', data, '--json'])).stdout);
     expect(info.count).toBe(1001);
+  });
+
+  it('uploads original photos with --upload-images and records their new location', async () => {
+    const uploads = path.join(work, 'uploads');
+    const small = path.join(work, 'small.csv');
+    await writeFile(small, rows.slice(0, 6).join('\n') + '\n');
+    const upData = path.join(work, 'up-data');
+    const res = await vitrine(['index', small, '--images', path.join(SHARED, 'images'), '--data', upData, '--model', TINY_MODEL, '--upload-images', uploads]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/ok 5, skipped 0 \(unchanged\), failed 0/);
+    const store = await openLanceStore({ dataDir: upData });
+    const item = await store.get(ids[2]);
+    await store.close();
+    expect(item!.imageRef.startsWith(uploads)).toBe(true);
+    expect(await readFile(item!.imageRef)).toEqual(await readFile(path.join(SHARED, 'images', `${ids[2]}.jpg`)));
+    const again = await vitrine(['index', small, '--images', path.join(SHARED, 'images'), '--data', upData, '--model', TINY_MODEL, '--upload-images', uploads]);
+    expect(again.stdout).toMatch(/ok 0, skipped 5 \(unchanged\), failed 0/);
   });
 
   it('deletes products by id', async () => {

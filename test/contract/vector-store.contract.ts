@@ -111,6 +111,32 @@ export function runVectorStoreContract(name: string, open: () => Promise<VectorS
       expect(hits[0]).toMatchObject({ id: "é'1", title: 'Robe d’été — 夏', attributes: { colour: "Bleu d'été 🌊" } });
     });
 
+    it('returns stored vectors as written and scans in batches of at most batchSize, each item once', async () => {
+      await seed();
+      const a = await store.get('a', { withVector: true });
+      Array.from(record('a', 1).vector).forEach((x, i) => expect(a!.vector![i]).toBeCloseTo(x, 6));
+      expect((await store.get('a'))?.vector).toBeUndefined();
+      const ids: string[] = [];
+      for await (const batch of store.scan({ batchSize: 3, withVector: false })) {
+        expect(batch.length).toBeGreaterThan(0);
+        expect(batch.length).toBeLessThanOrEqual(3);
+        for (const item of batch) {
+          ids.push(item.id);
+          expect(item.contentHash).toMatch(/^hash-/);
+        }
+      }
+      expect(ids.sort()).toEqual(['a', 'b', 'c', 'd']);
+    });
+
+    it('a bound but empty store counts 0, has empty facets and scans nothing', async () => {
+      await store.bindModel(modelManifest(), ['colour']);
+      expect(await store.count({ colour: 'Red' })).toBe(0);
+      expect(await store.facets(['colour'])).toEqual({ colour: [] });
+      for await (const batch of store.scan({ batchSize: 10, withVector: false })) expect(batch).toEqual([]);
+      expect(await store.delete(['x'])).toBe(0);
+      expect((await store.readManifest())?.attributeFields).toEqual(['colour']);
+    });
+
     it('excludes ids, honours minScore, counts facets disjunctively and scans everything', async () => {
       await seed();
       const hits = await store.search({ vector: unit(1), k: 4, excludeIds: ['a'] });

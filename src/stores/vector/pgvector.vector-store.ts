@@ -89,6 +89,11 @@ function sqlError(e: unknown, what: string): AppError {
 
 export class PgVectorStore implements VectorStore {
   private manifest: StoreManifest | null = null;
+  /**
+   * count() and facets() results for the current index generation: the search service counts on every search, and
+   * a count scans the table (about 15 ms for 44k products) while the generation is one indexed row.
+   */
+  private aggregates: { generation: string; entries: Map<string, unknown> } = { generation: '', entries: new Map() };
   /** pgvector >= 0.8 can keep scanning the graph until enough rows pass the filters (hnsw.iterative_scan). */
   private iterativeScan = false;
   private readonly t: string;
@@ -155,6 +160,12 @@ export class PgVectorStore implements VectorStore {
     }
   }
 
+  /** The manifest, loaded once it exists (another process may create the index after this store opened). */
+  private async currentManifest(): Promise<StoreManifest | null> {
+    this.manifest ??= await this.loadManifest();
+    return this.manifest;
+  }
+
   private async requireManifest(): Promise<StoreManifest> {
     this.manifest ??= await this.loadManifest();
     if (!this.manifest) throw new AppError('STORE_ERROR', `${this.label} holds no index yet: run vitrine index first`);
@@ -184,11 +195,14 @@ export class PgVectorStore implements VectorStore {
       const current = (await client.query<{ manifest: StoreManifest }>(`SELECT manifest FROM ${this.manifestTable} WHERE id = 1`)).rows[0]?.manifest ?? null;
       if (current && (current.model.hash !== model.hash || current.model.dimension !== model.dimension)) throw this.mismatch(current.model, model);
       const now = new Date().toISOString();
-      const added = attributeFields.filter((f) => !(current?.attributeFields ?? []).includes(f));
-      if (current && added.length === 0) return current;
+      const added = [...new Set(attributeFields)].filter((f) => !(current?.attributeFields ?? []).includes(f));
+      if (current && added.length === 0) {
+        this.manifest = current;
+        return current;
+      }
       const next: StoreManifest = current
         ? { ...current, attributeFields: [...current.attributeFields, ...added], updatedAt: now }
-        : { model, attributeFields: [...new Set(attributeFields)], metric: 'cosine', normalized: true, createdAt: now, updatedAt: now };
+        : { model, attributeFields: added, metric: 'cosine', normalized: true, createdAt: now, updatedAt: now };
       if (!current) {
         await client.query(
           `CREATE TABLE IF NOT EXISTS ${this.t} (id text PRIMARY KEY, title text NOT NULL, image_ref text NOT NULL, content_hash text NOT NULL, ` +
@@ -304,7 +318,7 @@ export class PgVectorStore implements VectorStore {
 
   async contentHashes(ids: string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
-    if (ids.length === 0 || !(this.manifest ?? (await this.loadManifest()))) return out;
+    if (ids.length === 0 || !(await this.currentManifest())) return out;
     const r = await this.query<{ id: string; content_hash: string }>('reading content hashes', `SELECT id, content_hash FROM ${this.t} WHERE id = ANY($1::text[])`, [ids]);
     for (const row of r.rows) out.set(row.id, row.content_hash);
     return out;
@@ -321,7 +335,7 @@ export class PgVectorStore implements VectorStore {
   }
 
   async get(id: string, options: { withVector?: boolean } = {}): Promise<(StoredItem & { vector?: Float32Array }) | null> {
-    if (!(this.manifest ?? (await this.loadManifest()))) return null;
+    if (!(await this.currentManifest())) return null;
     const r = await this.query<ItemRow>('reading a product', `SELECT ${this.columns(options.withVector ?? false)} FROM ${this.t} WHERE id = $1`, [id]);
     return r.rows[0] ? this.rowToItem(r.rows[0]) : null;
   }
@@ -341,12 +355,26 @@ export class PgVectorStore implements VectorStore {
     return clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
   }
 
+  /**
+   * Filters checked against the index's fields; a field unknown to this process's copy of the manifest is looked up
+   * again, since another process (the indexer) may have added it since.
+   */
+  private async normalize(filters: Filters | undefined, manifest: StoreManifest): Promise<NormalizedFilters> {
+    try {
+      return normalizeFilters(filters, manifest.attributeFields);
+    } catch (e) {
+      if (!isAppError(e) || e.code !== 'UNKNOWN_FILTER_FIELD') throw e;
+      this.manifest = (await this.loadManifest()) ?? manifest;
+      return normalizeFilters(filters, this.manifest.attributeFields);
+    }
+  }
+
   async search(options: VectorSearchOptions): Promise<StoredHit[]> {
     const manifest = await this.requireManifest();
     if (options.vector.length !== manifest.model.dimension) {
       throw new AppError('MODEL_MISMATCH', `query vector has ${options.vector.length} dims; the index has ${manifest.model.dimension}`);
     }
-    const filters = normalizeFilters(options.filters, manifest.attributeFields);
+    const filters = await this.normalize(options.filters, manifest);
     const offset = options.offset ?? 0;
     const limit = offset + options.k;
     const values: unknown[] = [toVectorLiteral(options.vector)];
@@ -376,26 +404,48 @@ export class PgVectorStore implements VectorStore {
       .filter((h) => h.score >= minScore);
   }
 
+  /** A cached aggregate, recomputed when any process has written since (the generation changed). */
+  private async cachedAggregate<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    const generation = await this.version();
+    if (this.aggregates.generation !== generation) this.aggregates = { generation, entries: new Map() };
+    if (this.aggregates.entries.has(key)) return structuredClone(this.aggregates.entries.get(key) as T);
+    const value = await compute();
+    if (this.aggregates.entries.size >= 1000) this.aggregates.entries.clear();
+    this.aggregates.entries.set(key, value);
+    return structuredClone(value);
+  }
+
+  private static filterKey(filters: NormalizedFilters): string {
+    return JSON.stringify([...filters.entries()].map(([f, v]) => [f, [...v].sort()]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
   async count(filters?: Filters): Promise<number> {
-    const manifest = this.manifest ?? (await this.loadManifest());
+    const manifest = await this.currentManifest();
     if (!manifest) return 0;
-    const values: unknown[] = [];
-    const where = this.whereSql(normalizeFilters(filters, manifest.attributeFields), values);
-    const r = await this.query<{ n: string }>('counting', `SELECT count(*) AS n FROM ${this.t} ${where}`, values);
-    return Number(r.rows[0].n);
+    const normalized = await this.normalize(filters, manifest);
+    return this.cachedAggregate(`count:${PgVectorStore.filterKey(normalized)}`, async () => {
+      const values: unknown[] = [];
+      const where = this.whereSql(normalized, values);
+      const r = await this.query<{ n: string }>('counting', `SELECT count(*) AS n FROM ${this.t} ${where}`, values);
+      return Number(r.rows[0].n);
+    });
   }
 
   async facets(fields: string[], filters?: Filters): Promise<Facets> {
-    const manifest = this.manifest ?? (await this.loadManifest());
-    const known = manifest?.attributeFields ?? [];
-    normalizeFilters(Object.fromEntries(fields.map((f) => [f, []])), known);
-    const normalized = normalizeFilters(filters, known);
+    const asFilters = Object.fromEntries(fields.map((f) => [f, []]));
+    const manifest = await this.currentManifest();
+    if (!manifest) {
+      normalizeFilters(asFilters, []);
+      return {};
+    }
+    await this.normalize(asFilters, manifest);
+    const normalized = await this.normalize(filters, this.manifest ?? manifest);
+    return this.cachedAggregate(`facets:${JSON.stringify(fields)}:${PgVectorStore.filterKey(normalized)}`, () => this.countFacets(fields, normalized));
+  }
+
+  private async countFacets(fields: string[], normalized: NormalizedFilters): Promise<Facets> {
     const facets: Facets = {};
     for (const field of fields) {
-      if (!manifest) {
-        facets[field] = [];
-        continue;
-      }
       const values: unknown[] = [field];
       const where = this.whereSql(normalized, values, { skipField: field });
       const r = await this.query<{ value: string; n: string }>(
@@ -411,7 +461,7 @@ export class PgVectorStore implements VectorStore {
   }
 
   async *scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<(StoredItem & { vector?: Float32Array })[]> {
-    if (!(this.manifest ?? (await this.loadManifest()))) return;
+    if (!(await this.currentManifest())) return;
     // Keyset paging by id: stable while other writers insert, and no OFFSET cost on large tables.
     let after: string | null = null;
     for (;;) {
@@ -430,8 +480,11 @@ export class PgVectorStore implements VectorStore {
   /** Changes on every write by any process (a generation counter bumped in the write's transaction). */
   async version(): Promise<string> {
     try {
-      const r = await this.pool.query<{ generation: string }>(`SELECT generation FROM ${this.manifestTable} WHERE id = 1`);
-      return `pg:${r.rows[0]?.generation ?? 0}`;
+      // createdAt tells apart an index dropped and made again, whose generation restarts.
+      const r = await this.pool.query<{ generation: string; created: string }>(
+        `SELECT generation, manifest ->> 'createdAt' AS created FROM ${this.manifestTable} WHERE id = 1`,
+      );
+      return r.rows[0] ? `pg:${r.rows[0].created}:${r.rows[0].generation}` : 'pg:0';
     } catch (e) {
       if ((e as { code?: string }).code === UNDEFINED_TABLE) return 'pg:0';
       throw sqlError(e, 'reading the index version');
@@ -442,6 +495,7 @@ export class PgVectorStore implements VectorStore {
   async drop(): Promise<void> {
     await this.query('dropping the index', `DROP TABLE IF EXISTS ${this.t}, ${this.manifestTable}`);
     this.manifest = null;
+    this.aggregates = { generation: '', entries: new Map() };
   }
 
   async close(): Promise<void> {
