@@ -66,7 +66,7 @@ export class LanceVectorStore implements VectorStore {
     }
     const store = new LanceVectorStore(dataDir, db);
     store.manifest = await store.loadManifest();
-    if ((await db.tableNames()).includes(TABLE)) store.table = await db.openTable(TABLE);
+    await store.openTable();
     return store;
   }
 
@@ -115,7 +115,12 @@ export class LanceVectorStore implements VectorStore {
   /** The table, opened late if another process created it after this store was opened. */
   private async openTable(): Promise<lancedb.Table | null> {
     if (!this.table && (await this.db.tableNames()).includes(TABLE)) {
-      this.table = await this.db.openTable(TABLE);
+      try {
+        this.table = await this.db.openTable(TABLE);
+      } catch {
+        // Another process is creating the table right now (its first version is not committed yet).
+        return null;
+      }
       this.manifest = (await this.loadManifest()) ?? this.manifest;
     }
     return this.table;
