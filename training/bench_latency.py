@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Batch-1 CPU latency of a model folder in PyTorch (median over runs), the serving-time budget check
+(text <= 10 ms, image <= 30 ms).  /usr/bin/python3 training/bench_latency.py models/house [--threads 1]"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from vitrine_train.model import DualEncoder, ModelConfig  # noqa: E402
+from vitrine_train.tokenizer import ClipBpeTokenizer  # noqa: E402
+
+
+def median_ms(fn, n: int) -> float:
+    for _ in range(5):
+        fn()
+    ts = []
+    for _ in range(n):
+        t0 = time.perf_counter(); fn(); ts.append((time.perf_counter() - t0) * 1000)
+    return float(np.median(ts))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("folder")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("-n", type=int, default=200)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    ck = torch.load(os.path.join(args.folder, "pytorch_model.pt"), map_location="cpu")
+    model = DualEncoder(ModelConfig.from_dict(ck["model_config"]))
+    model.load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
+    model.eval()
+    tok = ClipBpeTokenizer([tuple(m) for m in ck["merges"]])
+    ids, mask = tok.encode_batch(["Turtle Check Men Navy Blue Shirt"], model.cfg.text.context_length)
+    ids, mask = torch.from_numpy(ids), torch.from_numpy(mask)
+    px = torch.randn(1, 3, model.cfg.vision.image_height, model.cfg.vision.image_width)
+    with torch.no_grad():
+        r = {"threads": args.threads,
+             "text_ms": median_ms(lambda: model.encode_text(ids, mask), args.n),
+             "image_ms": median_ms(lambda: model.encode_image(px), args.n),
+             "tokenize_ms": median_ms(lambda: tok.encode_batch(["Turtle Check Men Navy Blue Shirt x%d" % time.time_ns()], 32), args.n)}
+    print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}))
+
+
+if __name__ == "__main__":
+    main()

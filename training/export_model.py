@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Export a training checkpoint (e.g. training/runs/<name>/best.pt) to a model folder.
+
+  /usr/bin/python3 training/export_model.py --checkpoint training/runs/house/best.pt --out models/house
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from train import best_val_row, export_folder  # noqa: E402
+from vitrine_train.model import DualEncoder, ModelConfig  # noqa: E402
+from vitrine_train.preprocess import ImagePreprocessing  # noqa: E402
+from vitrine_train.tokenizer import ClipBpeTokenizer  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--name", default=None, help="model name in config.json (default: the run folder's name)")
+    ap.add_argument("--note", default=None, help="free text stored as vitrine.recipe in config.json")
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    ck = torch.load(args.checkpoint, map_location="cpu")
+    model = DualEncoder(ModelConfig.from_dict(ck["model_config"]))
+    model.load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
+    tok = ClipBpeTokenizer([tuple(m) for m in ck["merges"]])
+    pp = ImagePreprocessing(**ck["preprocessing"])
+    run_dir = os.path.dirname(os.path.abspath(args.checkpoint))
+    epoch = ck.get("meta", {}).get("epoch")
+    meta = {"name": args.name or os.path.basename(run_dir), "best_epoch": epoch}
+    cfg_path = os.path.join(run_dir, "config.json")
+    if os.path.exists(os.path.join(run_dir, "metrics.jsonl")):
+        meta["val"] = best_val_row(run_dir, epoch)
+    if os.path.exists(cfg_path):
+        a = json.load(open(cfg_path))["args"]
+        meta.update({"init": a.get("init"), "trained_on": os.path.basename(a.get("catalog", ""))})
+    if args.note:
+        meta["recipe"] = args.note
+    export_folder(model, tok, pp, args.out, meta)
+    print(f"[export] {args.checkpoint} -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# CI smoke test for the training pipeline (< 3 min on 2 CPU cores):
+#  1. train a tiny model for a few steps on 200 train + 40 val products of the shared catalog, export it;
+#  2. fine-tune that export (--init <folder>) on a JSONL catalog without a split column, export again;
+#  3. check the folders: files present, ONNX non-empty, PyTorch vectors unit-norm after normalisation,
+#     golden.json consistent with the checkpoint.
+# Usage: training/smoke_test.sh [workdir]   (needs /usr/bin/python3 with torch; reads ../shared/data)
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+PY="${PYTHON:-/usr/bin/python3}"
+DATA="${VITRINE_DATA:-$HERE/../../shared/data/fashion-products}"
+WORK="${1:-$(mktemp -d)}"
+mkdir -p "$WORK"
+TINY=(--num-merges 1000 --text-width 64 --text-layers 1 --text-heads 2 --embed-dim 32
+      --vision-channels 8,16,32,32 --vision-strides 2,2,2,1 --batch-size 32 --threads 2)
+
+echo "[smoke] work dir $WORK"
+"$PY" "$HERE/train.py" --catalog "$DATA/catalog.csv" --images "$DATA/images" --limit-train 200 --limit-val 40 \
+  --epochs 2 --max-steps 6 "${TINY[@]}" --runs-dir "$WORK/runs" --cache-dir "$WORK/cache" --name base \
+  --export "$WORK/base-model" > "$WORK/base.log" 2>&1 || { tail -30 "$WORK/base.log"; exit 1; }
+
+# A user catalog: JSONL, no split column (5% held out as val), a subset of the train split only.
+"$PY" - "$DATA/catalog.csv" "$WORK/user.jsonl" <<'PYEOF'
+import csv, json, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["split"] == "train"][1000:1120]
+with open(sys.argv[2], "w") as f:
+    for r in rows:
+        r.pop("split")
+        f.write(json.dumps(r) + "\n")
+PYEOF
+"$PY" "$HERE/train.py" --catalog "$WORK/user.jsonl" --images "$DATA/images" --init "$WORK/base-model" \
+  --epochs 1 --max-steps 2 --batch-size 32 --runs-dir "$WORK/runs" --cache-dir "$WORK/cache" --name finetune \
+  --export "$WORK/finetuned-model" > "$WORK/finetune.log" 2>&1 || { tail -30 "$WORK/finetune.log"; exit 1; }
+
+"$PY" - "$HERE" "$WORK/base-model" "$WORK/finetuned-model" <<'PYEOF'
+import json, os, sys
+import numpy as np, torch
+sys.path.insert(0, sys.argv[1])
+from vitrine_train.model import DualEncoder, ModelConfig
+from vitrine_train.tokenizer import ClipBpeTokenizer
+for folder in sys.argv[2:]:
+    for f in ["config.json", "tokenizer.json", "tokenizer_config.json", "preprocessor_config.json",
+              "onnx/text_model.onnx", "onnx/vision_model.onnx", "golden.json", "pytorch_model.pt"]:
+        p = os.path.join(folder, f)
+        assert os.path.getsize(p) > 0, f"missing or empty: {p}"
+    cfg = json.load(open(os.path.join(folder, "config.json")))
+    assert cfg["model_type"] == "clip" and cfg["projection_dim"] == 32, cfg
+    ck = torch.load(os.path.join(folder, "pytorch_model.pt"))
+    model = DualEncoder(ModelConfig.from_dict(ck["model_config"]))
+    model.load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
+    model.eval()
+    tok = ClipBpeTokenizer([tuple(m) for m in ck["merges"]])
+    g = json.load(open(os.path.join(folder, "golden.json")))
+    with torch.no_grad():
+        ids, mask = tok.encode_batch([t["text"] for t in g["texts"]], g["context_length"])
+        zt = model.encode_text(torch.from_numpy(ids), torch.from_numpy(mask), normalize=True)
+        px = torch.tensor(np.array([im["pixel_values"] for im in g["images"]], dtype=np.float32)).reshape(
+            -1, *g["images"][0]["pixel_values_shape"][1:])
+        zi = model.encode_image(px, normalize=True)
+    for z in (zt, zi):
+        assert torch.allclose(z.norm(dim=-1), torch.ones(len(z)), atol=1e-5), z.norm(dim=-1)
+    # the fp16 checkpoint reproduces the exported (fp32) golden vectors closely
+    gt = torch.tensor([t["text_embeds_normalized"] for t in g["texts"]])
+    gi = torch.tensor([im["image_embeds_normalized"] for im in g["images"]])
+    assert (zt - gt).abs().max() < 2e-2 and (zi - gi).abs().max() < 2e-2, ((zt - gt).abs().max(), (zi - gi).abs().max())
+    for t in g["texts"]:
+        assert t["input_ids"] == tok.encode(t["text"], g["context_length"])
+    print(f"[smoke] ok {folder}: dim {zt.shape[1]}, {len(g['texts'])} texts, {len(g['images'])} images")
+PYEOF
+echo "[smoke] passed"

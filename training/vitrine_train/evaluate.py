@@ -1,0 +1,70 @@
+"""Title -> image retrieval on the val split: each unique val title is a query, the gallery is every
+train+val image, and every gallery product with exactly that title is relevant."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .model import DualEncoder
+
+
+def to_pixel_tensor(batch_u8: np.ndarray, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    x = torch.from_numpy(batch_u8).permute(0, 3, 1, 2).to(torch.float32) * (1 / 255)
+    return ((x - mean) / std).contiguous()
+
+
+@torch.no_grad()
+def embed_images(model: DualEncoder, images: np.ndarray, mean, std, batch: int = 512) -> torch.Tensor:
+    model.eval()
+    out = []
+    for s in range(0, len(images), batch):
+        out.append(model.encode_image(to_pixel_tensor(images[s : s + batch], mean, std), normalize=True))
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def embed_texts(model: DualEncoder, tok, texts: list[str], batch: int = 1024) -> torch.Tensor:
+    model.eval()
+    out = []
+    ctx = model.cfg.text.context_length
+    for s in range(0, len(texts), batch):
+        ids, mask = tok.encode_batch(texts[s : s + batch], ctx)
+        out.append(model.encode_text(torch.from_numpy(ids), torch.from_numpy(mask), normalize=True))
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def evaluate_val(model: DualEncoder, tok, titles: list[str], title_keys: np.ndarray, splits: np.ndarray,
+                 images: np.ndarray, mean, std) -> dict:
+    t0 = time.time()
+    gallery = embed_images(model, images, mean, std)
+    t_img = time.time() - t0
+    val_idx = np.flatnonzero(splits == 1)
+    q_keys, first = np.unique(title_keys[val_idx], return_index=True)
+    q_titles = [titles[val_idx[i]] for i in first]
+    train_keys = set(title_keys[splits == 0].tolist())
+    seen = np.asarray([k in train_keys for k in q_keys])
+    q = embed_texts(model, tok, q_titles)
+    gkeys = torch.from_numpy(title_keys)
+    ranks = []
+    for s in range(0, len(q), 256):
+        top = (q[s : s + 256] @ gallery.T).topk(10, dim=1).indices
+        hit = gkeys[top] == torch.from_numpy(q_keys[s : s + 256])[:, None]
+        has = hit.any(dim=1)
+        first_hit = torch.where(has, hit.to(torch.int8).argmax(dim=1) + 1, torch.full_like(has, 0, dtype=torch.long))
+        ranks.append(first_hit)
+    r = torch.cat(ranks).numpy()  # 1..10, 0 = not in top 10
+
+    def metrics(mask: np.ndarray) -> dict:
+        rr = r[mask]
+        if len(rr) == 0:
+            return {"n": 0}
+        return {"n": int(len(rr)), "recall@1": float(np.mean(rr == 1)), "recall@10": float(np.mean(rr > 0)),
+                "mrr@10": float(np.mean(np.where(rr > 0, 1.0 / np.maximum(rr, 1), 0.0)))}
+
+    return {**metrics(np.ones(len(r), dtype=bool)), "seen_titles": metrics(seen), "unseen_titles": metrics(~seen),
+            "gallery": int(len(images)), "eval_seconds": round(time.time() - t0, 1),
+            "image_embed_seconds": round(t_img, 1)}
