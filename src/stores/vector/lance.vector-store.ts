@@ -9,6 +9,7 @@ import { AppError, errorMessage } from '../../errors/app-error.js';
 import { countFacets, normalizeFilters, type NormalizedFilters } from '../../domain/filters.js';
 import type { Attributes, Facets, Filters, IndexedRecord } from '../../domain/types.js';
 import type { ModelManifest } from '../../model/embedder.js';
+import { assertDimension, newAttributeFields } from './records.js';
 import type { StoreManifest, StoredHit, StoredItem, VectorSearchOptions, VectorStore } from './vector-store.js';
 
 const TABLE = 'products';
@@ -144,9 +145,6 @@ export class LanceVectorStore implements VectorStore {
   }
 
   private toRow(manifest: LanceManifest, r: IndexedRecord): Row {
-    if (r.vector.length !== manifest.model.dimension) {
-      throw new AppError('MODEL_MISMATCH', `vector for ${r.id} has ${r.vector.length} dims; the index has ${manifest.model.dimension}`);
-    }
     const row: Row = {
       id: r.id,
       title: r.title,
@@ -166,9 +164,10 @@ export class LanceVectorStore implements VectorStore {
   async upsert(records: IndexedRecord[]): Promise<void> {
     if (records.length === 0) return;
     const manifest = this.requireManifest();
-    const unknown = [...new Set(records.flatMap((r) => Object.keys(r.attributes)))].filter((f) => !(f in manifest.columns));
+    const unknown = newAttributeFields(records, (f) => f in manifest.columns);
     if (unknown.length > 0) await this.bindModel(manifest.model, unknown);
     const m = this.requireManifest();
+    assertDimension(records, m.model.dimension);
     const data = lancedb.makeArrowTable(records.map((r) => this.toRow(m, r)), { schema: this.schema(m) });
     try {
       if (!this.table) {

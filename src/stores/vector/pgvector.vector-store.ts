@@ -10,6 +10,7 @@ import { AppError, errorMessage, isAppError } from '../../errors/app-error.js';
 import { normalizeFilters, type NormalizedFilters } from '../../domain/filters.js';
 import type { Attributes, Facets, Filters, IndexedRecord } from '../../domain/types.js';
 import type { ModelManifest } from '../../model/embedder.js';
+import { assertDimension, lastPerId, newAttributeFields } from './records.js';
 import type { StoreManifest, StoredHit, StoredItem, VectorSearchOptions, VectorStore } from './vector-store.js';
 
 export interface PgVectorStoreOptions {
@@ -272,15 +273,11 @@ export class PgVectorStore implements VectorStore {
   async upsert(records: IndexedRecord[]): Promise<void> {
     if (records.length === 0) return;
     let manifest = await this.requireManifest();
-    const unknown = [...new Set(records.flatMap((r) => Object.keys(r.attributes)))].filter((f) => !manifest.attributeFields.includes(f));
+    const unknown = newAttributeFields(records, (f) => manifest.attributeFields.includes(f));
     if (unknown.length > 0) manifest = await this.bindModel(manifest.model, unknown);
-    for (const r of records) {
-      if (r.vector.length !== manifest.model.dimension) {
-        throw new AppError('MODEL_MISMATCH', `vector for ${r.id} has ${r.vector.length} dims; the index has ${manifest.model.dimension}`);
-      }
-    }
+    assertDimension(records, manifest.model.dimension);
     // One id twice in one INSERT ... ON CONFLICT is an error in Postgres; the last record wins, as in a loop.
-    const unique = [...new Map(records.map((r) => [r.id, r])).values()];
+    const unique = lastPerId(records);
     await this.transaction(`writing ${unique.length} records`, async (client) => {
       for (let i = 0; i < unique.length; i += WRITE_BATCH) {
         const batch = unique.slice(i, i + WRITE_BATCH);

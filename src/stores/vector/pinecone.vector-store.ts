@@ -13,6 +13,7 @@ import { countFacets, normalizeFilters, type NormalizedFilters } from '../../dom
 import type { Attributes, Facets, Filters, IndexedRecord } from '../../domain/types.js';
 import type { ModelManifest } from '../../model/embedder.js';
 import { DEFAULT_RETRY, retryingFetch, type RetryPolicy } from './rate-limit.js';
+import { assertDimension, lastPerId, newAttributeFields } from './records.js';
 import type { StoreManifest, StoredHit, StoredItem, VectorSearchOptions, VectorStore } from './vector-store.js';
 
 export interface PineconeStoreOptions {
@@ -254,18 +255,14 @@ export class PineconeVectorStore implements VectorStore {
   async upsert(records: IndexedRecord[]): Promise<void> {
     if (records.length === 0) return;
     let manifest = await this.requireManifest();
-    const unknown = [...new Set(records.flatMap((r) => Object.keys(r.attributes)))].filter((f) => !(f in manifest.columns));
+    const unknown = newAttributeFields(records, (f) => f in manifest.columns);
     if (unknown.length > 0) {
       await this.bindModel(manifest.model, unknown);
       manifest = await this.requireManifest();
     }
-    for (const r of records) {
-      if (r.vector.length !== manifest.model.dimension) {
-        throw new AppError('MODEL_MISMATCH', `vector for ${r.id} has ${r.vector.length} dims; the index has ${manifest.model.dimension}`);
-      }
-    }
+    assertDimension(records, manifest.model.dimension);
     const index = await this.requireIndex();
-    const unique = [...new Map(records.map((r) => [r.id, r])).values()];
+    const unique = lastPerId(records);
     for (let i = 0; i < unique.length; i += WRITE_BATCH) {
       const batch = unique.slice(i, i + WRITE_BATCH);
       await this.call(`writing ${batch.length} records`, () =>
