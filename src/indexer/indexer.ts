@@ -38,6 +38,8 @@ export interface IndexReport extends IndexProgress {
   failures: ItemFailure[];
 }
 
+const PRELOAD_HASHES_UP_TO = 1_000_000;
+
 export interface RunIndexOptions {
   entries: AsyncIterable<CatalogEntry>;
   embedder: Embedder;
@@ -112,6 +114,15 @@ export async function runIndex(options: RunIndexOptions): Promise<IndexReport> {
   };
 
   await store.bindModel(embedder.manifest, []);
+  // Up to a million items, one scan of every id's content hash is far cheaper than a lookup query per batch.
+  let knownHashes: Map<string, string> | null = null;
+  if (!options.force && (await store.count()) <= PRELOAD_HASHES_UP_TO) {
+    knownHashes = await timed('check', async () => {
+      const map = new Map<string, string>();
+      for await (const batch of store.scan({ batchSize: 10_000, withVector: false })) for (const item of batch) map.set(item.id, item.contentHash);
+      return map;
+    });
+  }
 
   // Everything up to pixels for one batch; runs while the previous batch is being embedded.
   const prepare = async (entries: CatalogEntry[]): Promise<Prepared[]> => {
@@ -135,7 +146,9 @@ export async function runIndex(options: RunIndexOptions): Promise<IndexReport> {
       ),
     );
     const present = loaded.filter((x): x is NonNullable<typeof x> => x !== null);
-    const known = options.force ? new Map<string, string>() : await timed('check', () => store.contentHashes(present.map((p) => p.product.id)));
+    const known = options.force
+      ? new Map<string, string>()
+      : await timed('check', async () => knownHashes ?? store.contentHashes(present.map((p) => p.product.id)));
     const todo = present.filter((p) => {
       if (known.get(p.product.id) !== p.hash) return true;
       report.skipped++;
