@@ -3,31 +3,18 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maxAbsDiff, readGolden, type Golden } from '../support/golden.js';
 import { OnnxEmbedder } from '../../src/model/onnx.embedder.js';
 import { HOUSE_MODEL_DIR, loadEmbedder } from '../../src/model/load-model.js';
 import { l2Normalize, norm } from '../../src/domain/vector-math.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-interface Golden {
-  dim: number;
-  context_length: number;
-  texts: { text: string; input_ids: number[]; text_embeds: number[] }[];
-  images: { file: string; resized: boolean; pixel_values: number[]; image_embeds: number[] }[];
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
 describe('the house model', () => {
   let embedder: OnnxEmbedder;
   let golden: Golden;
   beforeAll(async () => {
-    golden = JSON.parse(await readFile(path.join(HOUSE_MODEL_DIR, 'golden.json'), 'utf8')) as Golden;
+    golden = await readGolden(HOUSE_MODEL_DIR);
     embedder = await loadEmbedder({ threads: 1 });
   });
   afterAll(async () => embedder.close());

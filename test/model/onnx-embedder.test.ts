@@ -4,30 +4,18 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maxAbsDiff, readGolden, type Golden } from '../support/golden.js';
 import { OnnxEmbedder } from '../../src/model/onnx.embedder.js';
 import { l2Normalize, norm } from '../../src/domain/vector-math.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const TINY_MODEL = path.join(ROOT, 'test/fixtures/tiny-clip');
 
-interface Golden {
-  dim: number;
-  texts: { text: string; input_ids: number[]; text_embeds: number[] }[];
-  images: { file: string; resized: boolean; pixel_values: number[]; image_embeds: number[] }[];
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
 describe('OnnxEmbedder on the tiny CLIP fixture', () => {
   let embedder: OnnxEmbedder;
   let golden: Golden;
   beforeAll(async () => {
-    golden = JSON.parse(await readFile(path.join(TINY_MODEL, 'golden.json'), 'utf8')) as Golden;
+    golden = await readGolden(TINY_MODEL);
     embedder = await OnnxEmbedder.load({ dir: TINY_MODEL, threads: 1 });
   });
   afterAll(async () => embedder.close());

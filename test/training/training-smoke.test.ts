@@ -2,11 +2,12 @@
 // a JSONL catalog, then load both exported folders through Vitrine's own runtime and compare with PyTorch.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readGolden } from '../support/golden.js';
 import { OnnxEmbedder } from '../../src/model/onnx.embedder.js';
 import { l2Normalize, norm } from '../../src/domain/vector-math.js';
 
@@ -29,11 +30,6 @@ if (!hasTorch || !hasShared) {
   console.warn(`\n*** SKIPPING the training smoke test: ${!hasTorch ? `${PYTHON} cannot import torch (apt-get install python3-torch python3-torchvision python3-pil python3-numpy)` : '../shared is missing'} ***\n`);
 }
 
-interface Golden {
-  texts: { text: string; input_ids: number[]; text_embeds: number[] }[];
-  images: { pixel_values: number[]; image_embeds: number[] }[];
-}
-
 describe.skipIf(!hasTorch || !hasShared)('training smoke test', () => {
   let work: string;
   beforeAll(async () => {
@@ -44,7 +40,7 @@ describe.skipIf(!hasTorch || !hasShared)('training smoke test', () => {
 
   it.each(['base-model', 'finetuned-model'])('the %s export loads in the runtime and matches PyTorch', async (name) => {
     const dir = path.join(work, name);
-    const golden = JSON.parse(await readFile(path.join(dir, 'golden.json'), 'utf8')) as Golden;
+    const golden = await readGolden(dir);
     const embedder = await OnnxEmbedder.load({ dir, threads: 1 });
     try {
       const { vectors } = await embedder.encodeTexts(golden.texts.map((t) => t.text));
@@ -54,7 +50,7 @@ describe.skipIf(!hasTorch || !hasShared)('training smoke test', () => {
         const expected = l2Normalize(golden.texts[i].text_embeds);
         for (let j = 0; j < v.length; j++) expect(Math.abs(v[j] - expected[j])).toBeLessThan(1e-4);
       });
-      const crop = (golden.images[0] as unknown as { pixel_values_shape: number[] }).pixel_values_shape;
+      const crop = golden.images[0].pixel_values_shape;
       const pixels = golden.images.map((img) => ({ data: Float32Array.from(img.pixel_values), height: crop[2], width: crop[3] }));
       const imageVectors = await embedder.encodePixels(pixels);
       imageVectors.forEach((v, i) => {
