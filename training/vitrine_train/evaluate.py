@@ -38,9 +38,16 @@ def embed_texts(model: DualEncoder, tok, texts: list[str], batch: int = 1024) ->
 
 @torch.no_grad()
 def evaluate_val(model: DualEncoder, tok, titles: list[str], title_keys: np.ndarray, splits: np.ndarray,
-                 images: np.ndarray, mean, std) -> dict:
+                 images: np.ndarray, mean, std, gallery_fn=None) -> dict:
+    """`gallery_fn` (locked image backbone): returns the normalised gallery embeddings from cached backbone
+    features instead of running the whole image tower on pixels."""
     t0 = time.time()
-    gallery = embed_images(model, images, mean, std)
+    if gallery_fn is not None:
+        model.eval()
+        with torch.no_grad():
+            gallery = gallery_fn()
+    else:
+        gallery = embed_images(model, images, mean, std)
     t_img = time.time() - t0
     val_idx = np.flatnonzero(splits == 1)
     q_keys, first = np.unique(title_keys[val_idx], return_index=True)

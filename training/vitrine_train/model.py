@@ -31,6 +31,8 @@ class VisionConfig:
     strides: list = field(default_factory=lambda: [2, 2, 2, 1, 2, 1])
     image_height: int = 80
     image_width: int = 64
+    kind: str = "cnn"  # cnn (from scratch) | mobilenet_v2 (ImageNet backbone, see mobilenet.py)
+    head_hidden: int = 0  # mobilenet_v2: 0 = linear projection of the pooled features, else a 2-layer MLP
 
 
 @dataclass
@@ -137,12 +139,32 @@ class ImageTower(nn.Module):
         return self.projection(x.mean(dim=(2, 3)))
 
 
+class MobileNetImageTower(nn.Module):
+    """ImageNet MobileNetV2 backbone (pooled 1280-d features) + a projection head. With a locked backbone
+    (LiT) only `head` trains, on cached backbone features."""
+
+    def __init__(self, cfg: VisionConfig, embed_dim: int):
+        super().__init__()
+        from .mobilenet import MobileNetV2
+        self.backbone = MobileNetV2()
+        c = self.backbone.out_channels
+        if cfg.head_hidden:
+            self.head = nn.Sequential(nn.LayerNorm(c), nn.Linear(c, cfg.head_hidden), nn.GELU(),
+                                      nn.Linear(cfg.head_hidden, embed_dim, bias=False))
+        else:
+            self.head = nn.Sequential(nn.LayerNorm(c), nn.Linear(c, embed_dim, bias=False))
+
+    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        return self.head(self.backbone(pixel_values))
+
+
 class DualEncoder(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
         self.text = TextTower(cfg.text, cfg.embed_dim)
-        self.vision = ImageTower(cfg.vision, cfg.embed_dim)
+        self.vision = (MobileNetImageTower if cfg.vision.kind == "mobilenet_v2" else ImageTower)(cfg.vision,
+                                                                                                  cfg.embed_dim)
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1.0 / cfg.init_temperature)))
 
     def encode_text(self, input_ids, attention_mask, normalize: bool = False):
