@@ -188,3 +188,64 @@ class TextSampler:
         kb = self.keys[:, idx]  # [T, B]
         m = kb[tmpl, :].T == kb[tmpl, np.arange(len(idx))][None, :]
         return m | (self.title_keys[idx][:, None] == self.title_keys[idx][None, :])
+
+
+# ---- auxiliary labels --------------------------------------------------------------------------
+AUX_FIELDS = ("gender", "articleType", "baseColour", "brand")
+
+
+def title_brand(title: str) -> str:
+    """The words before the first gender word ("Turtle Check Men Navy Blue Shirt" -> "turtle check"); without
+    one, the first word."""
+    words = title.split()
+    for j, w in enumerate(words):
+        if w.lower() in GENDER_WORDS or w.lower() in ("kids", "boy", "girl"):
+            return " ".join(words[:j]).lower()
+    return words[0].lower() if words else ""
+
+
+def aux_labels(cat: Catalog, min_count: int = 5) -> dict[str, tuple[np.ndarray, list[str]]]:
+    """Per field: (label per product, -100 where missing or rarer than min_count in train; class names).
+    Brand comes from the title. Classes are counted on train rows only."""
+    out = {}
+    for field in AUX_FIELDS:
+        vals = [title_brand(t) if field == "brand" else _clean(a.get(field, "")).lower()
+                for t, a in zip(cat.titles, cat.attrs)]
+        counts: dict[str, int] = {}
+        for v, sp in zip(vals, cat.splits):
+            if v and sp == 0:
+                counts[v] = counts.get(v, 0) + 1
+        names = sorted(v for v, c in counts.items() if c >= min_count)
+        index = {v: i for i, v in enumerate(names)}
+        out[field] = (np.asarray([index.get(v, -100) for v in vals], dtype=np.int64), names)
+    return out
+
+
+def hard_batch(groups: list[np.ndarray], group_of: np.ndarray, pool: np.ndarray, size: int, per_group: int,
+               rng: np.random.Generator) -> np.ndarray:
+    """A batch of a few look-alike groups (same gender + articleType): anchors drawn from `pool`, up to
+    `per_group` products of each anchor's group, so that negatives differ in colour, brand and details."""
+    chosen: list[int] = []
+    seen_groups: set[int] = set()
+    while len(chosen) < size:
+        g = int(group_of[pool[rng.integers(len(pool))]])
+        if g in seen_groups:
+            continue
+        seen_groups.add(g)
+        members = groups[g]
+        take = members if len(members) <= per_group else rng.choice(members, per_group, replace=False)
+        chosen.extend(int(i) for i in take[: size - len(chosen)])
+    return np.sort(np.asarray(chosen))
+
+
+def look_alike_groups(cat: Catalog, idx: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Products of `idx` grouped by (gender, articleType); group_of maps a product to its group (-1: not in idx)."""
+    keys: dict[tuple, list[int]] = {}
+    for i in idx:
+        a = cat.attrs[i]
+        keys.setdefault((_clean(a.get("gender", "")).lower(), _clean(a.get("articleType", "")).lower()), []).append(int(i))
+    groups = [np.asarray(v) for v in keys.values()]
+    group_of = np.full(len(cat.titles), -1, dtype=np.int64)
+    for g, members in enumerate(groups):
+        group_of[members] = g
+    return groups, group_of
