@@ -2,7 +2,9 @@
 # CI smoke test for the training pipeline (< 3 min on 2 CPU cores):
 #  1. train a tiny model for a few steps on 200 train + 40 val products of the shared catalog, export it;
 #  2. fine-tune that export (--init <folder>) on a JSONL catalog without a split column, export again;
-#  3. check the folders: files present, ONNX non-empty, PyTorch vectors unit-norm after normalisation,
+#  3. train with the optional recipe parts (auxiliary heads, look-alike batches, word dropout) on the pretrained
+#     MobileNetV2 image tower (needs `npm ci --omit=optional --omit=peer --prefix training/tools`), export;
+#  4. check the folders: files present, ONNX non-empty, PyTorch vectors unit-norm after normalisation,
 #     golden.json consistent with the checkpoint.
 # Usage: training/smoke_test.sh [workdir]   (needs /usr/bin/python3 with torch; reads ../shared/data)
 set -euo pipefail
@@ -32,7 +34,12 @@ PYEOF
   --epochs 1 --max-steps 2 --batch-size 32 --runs-dir "$WORK/runs" --cache-dir "$WORK/cache" --name finetune \
   --export "$WORK/finetuned-model" > "$WORK/finetune.log" 2>&1 || { tail -30 "$WORK/finetune.log"; exit 1; }
 
-"$PY" - "$HERE" "$WORK/base-model" "$WORK/finetuned-model" <<'PYEOF'
+"$PY" "$HERE/train.py" --catalog "$DATA/catalog.csv" --images "$DATA/images" --limit-train 200 --limit-val 40 \
+  --epochs 1 --max-steps 3 "${TINY[@]}" --image-tower mobilenet_v2 --tune-from-block 15 --image-head-hidden 64 \
+  --aux-weight 0.3 --hard-batch-frac 0.5 --word-dropout 0.2 --runs-dir "$WORK/runs" --cache-dir "$WORK/cache" \
+  --name mobilenet --export "$WORK/mobilenet-model" > "$WORK/mobilenet.log" 2>&1 || { tail -30 "$WORK/mobilenet.log"; exit 1; }
+
+"$PY" - "$HERE" "$WORK/base-model" "$WORK/finetuned-model" "$WORK/mobilenet-model" <<'PYEOF'
 import json, os, sys
 import numpy as np, torch
 sys.path.insert(0, sys.argv[1])

@@ -38,7 +38,7 @@ describe.skipIf(!hasTorch || !hasShared)('training smoke test', () => {
   }, 900_000);
   afterAll(async () => rm(work, { recursive: true, force: true }));
 
-  it.each(['base-model', 'finetuned-model'])('the %s export loads in the runtime and matches PyTorch', async (name) => {
+  it.each(['base-model', 'finetuned-model', 'mobilenet-model'])('the %s export loads in the runtime and matches PyTorch', async (name) => {
     const dir = path.join(work, name);
     const golden = await readGolden(dir);
     const embedder = await OnnxEmbedder.load({ dir, threads: 1 });
