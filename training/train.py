@@ -93,6 +93,11 @@ def parse_args(argv=None):
     ap.add_argument("--hard-batch-frac", type=float, default=0.0,
                     help="fraction of batches made of look-alike groups (same gender + articleType)")
     ap.add_argument("--hard-group-size", type=int, default=32)
+    ap.add_argument("--extra-templates", action="store_true",
+                    help="also train on bare attribute texts: masterCategory, '{gender} {masterCategory}', "
+                         "subCategory, articleType, baseColour")
+    ap.add_argument("--select", choices=("title", "title+attributes"), default="title",
+                    help="best epoch by val title MRR@10, or by its mean with the val attribute-query MRR@10")
     ap.add_argument("--word-dropout", type=float, default=0.0,
                     help="chance to drop each word of a title (at least two words are kept): robustness to "
                          "unseen product-line names in queries")
@@ -342,7 +347,7 @@ def main(argv=None) -> None:
     lr = args.lr if args.lr is not None else (3e-4 if init_path else 2e-3)
     cat = load_catalog(args.catalog, args.images, args.val_fraction, args.seed, args.limit_train, args.limit_val)
     images = load_image_cache(cat, pp, args.cache_dir)
-    sampler = TextSampler(cat, args.title_prob)
+    sampler = TextSampler(cat, args.title_prob, args.extra_templates)
     train_idx = np.flatnonzero(cat.splits == 0)
     n_val = int((cat.splits == 1).sum())
     if len(train_idx) == 0:
@@ -452,8 +457,10 @@ def main(argv=None) -> None:
             row["val"] = evaluate_val(model, tok, cat.titles, sampler.title_keys, cat.splits, images, mean, std,
                                      gallery_fn=(lambda: torch.cat([embed_cached(features[s : s + 1024, 0])
                                                                     for s in range(0, len(features), 1024)]))
-                                     if locked else None)
+                                     if locked else None, attrs=cat.attrs)
             score = row["val"]["mrr@10"]
+            if args.select == "title+attributes":
+                score = (score + row["val"]["attributes"]["mean_mrr@10"]) / 2
             last_eval_seconds = row["val"]["eval_seconds"]
         else:
             score = -float(np.mean(losses)) if not n_val else None

@@ -144,6 +144,14 @@ TEMPLATES = [
     _t(("gender", "articleType"), "{gender} {articleType}"),
     _t(("season", "baseColour", "articleType"), "{season} {baseColour} {articleType}"),
 ]
+# Short attribute queries ("Footwear", "Navy Blue", "men accessories"): `--extra-templates`.
+EXTRA_TEMPLATES = [
+    _t(("masterCategory",), "{masterCategory}"),
+    _t(("gender", "masterCategory"), "{gender} {masterCategory}"),
+    _t(("subCategory",), "{subCategory}"),
+    _t(("articleType",), "{articleType}"),
+    _t(("baseColour",), "{baseColour}"),
+]
 
 
 class TextSampler:
@@ -151,11 +159,12 @@ class TextSampler:
     (lowercased) string template t gives for product i, so two products are positives for a text made
     with template t exactly when their keys match: the multi-positive targets of the loss."""
 
-    def __init__(self, cat: Catalog, title_prob: float = 0.5):
+    def __init__(self, cat: Catalog, title_prob: float = 0.5, extra_templates: bool = False):
         self.title_prob = title_prob
+        templates = TEMPLATES + (EXTRA_TEMPLATES if extra_templates else [])
         n = len(cat.titles)
         strings: dict[str, int] = {}
-        self.keys = np.zeros((len(TEMPLATES) + 1, n), dtype=np.int64)
+        self.keys = np.zeros((len(templates) + 1, n), dtype=np.int64)
         self.texts: list[str] = []
 
         def sid(s: str) -> int:
@@ -168,7 +177,7 @@ class TextSampler:
         for i, (title, a) in enumerate(zip(cat.titles, cat.attrs)):
             tkey = sid(title)
             self.keys[0, i] = tkey
-            for t, tmpl in enumerate(TEMPLATES, start=1):
+            for t, tmpl in enumerate(templates, start=1):
                 s = tmpl(a)
                 self.keys[t, i] = sid(s) if s else tkey
         self.title_keys = self.keys[0]

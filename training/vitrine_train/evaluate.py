@@ -38,7 +38,7 @@ def embed_texts(model: DualEncoder, tok, texts: list[str], batch: int = 1024) ->
 
 @torch.no_grad()
 def evaluate_val(model: DualEncoder, tok, titles: list[str], title_keys: np.ndarray, splits: np.ndarray,
-                 images: np.ndarray, mean, std, gallery_fn=None) -> dict:
+                 images: np.ndarray, mean, std, gallery_fn=None, attrs: list[dict] | None = None) -> dict:
     """`gallery_fn` (locked image backbone): returns the normalised gallery embeddings from cached backbone
     features instead of running the whole image tower on pixels."""
     t0 = time.time()
@@ -72,6 +72,32 @@ def evaluate_val(model: DualEncoder, tok, titles: list[str], title_keys: np.ndar
         return {"n": int(len(rr)), "recall@1": float(np.mean(rr == 1)), "recall@10": float(np.mean(rr > 0)),
                 "mrr@10": float(np.mean(np.where(rr > 0, 1.0 / np.maximum(rr, 1), 0.0)))}
 
+    extra = {"attributes": attribute_queries(model, tok, gallery, attrs, splits)} if attrs is not None else {}
     return {**metrics(np.ones(len(r), dtype=bool)), "seen_titles": metrics(seen), "unseen_titles": metrics(~seen),
+            **extra,
             "gallery": int(len(images)), "eval_seconds": round(time.time() - t0, 1),
             "image_embed_seconds": round(t_img, 1)}
+
+
+ATTRIBUTE_FIELDS = ("masterCategory", "subCategory", "articleType", "baseColour")
+
+
+@torch.no_grad()
+def attribute_queries(model: DualEncoder, tok, gallery: torch.Tensor, attrs: list[dict], splits: np.ndarray) -> dict:
+    """Attribute -> product on val: each value of a field that val products have is a query (the bare value,
+    e.g. "Navy Blue"); relevant = every gallery product with it. precision@1, precision@10, MRR@10 per field,
+    and their mean MRR@10."""
+    out: dict = {}
+    for field in ATTRIBUTE_FIELDS:
+        vals = np.asarray([(a.get(field) or "").strip() for a in attrs])
+        queries = sorted({v for v, sp in zip(vals, splits) if sp == 1 and v})
+        if not queries:
+            continue
+        q = embed_texts(model, tok, queries)
+        top = (q @ gallery.T).topk(10, dim=1).indices.numpy()
+        hit = vals[top] == np.asarray(queries)[:, None]
+        first = np.where(hit.any(1), hit.argmax(1) + 1, 0)
+        out[field] = {"n": len(queries), "p@1": float(hit[:, 0].mean()), "p@10": float(hit.mean()),
+                      "mrr@10": float(np.mean(np.where(first > 0, 1.0 / np.maximum(first, 1), 0.0)))}
+    out["mean_mrr@10"] = float(np.mean([v["mrr@10"] for v in out.values()])) if out else 0.0
+    return out
