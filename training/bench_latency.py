@@ -14,8 +14,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from vitrine_train.model import DualEncoder, ModelConfig  # noqa: E402
-from vitrine_train.tokenizer import ClipBpeTokenizer  # noqa: E402
+from vitrine_train.checkpoint import load_checkpoint  # noqa: E402
 
 
 def median_ms(fn, n: int) -> float:
@@ -34,11 +33,7 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=200)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    ck = torch.load(os.path.join(args.folder, "pytorch_model.pt"), map_location="cpu")
-    model = DualEncoder(ModelConfig.from_dict(ck["model_config"]))
-    model.load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
-    model.eval()
-    tok = ClipBpeTokenizer([tuple(m) for m in ck["merges"]])
+    model, tok, _, _ = load_checkpoint(args.folder)
     ids, mask = tok.encode_batch(["Turtle Check Men Navy Blue Shirt"], model.cfg.text.context_length)
     ids, mask = torch.from_numpy(ids), torch.from_numpy(mask)
     px = torch.randn(1, 3, model.cfg.vision.image_height, model.cfg.vision.image_width)

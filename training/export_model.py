@@ -16,9 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from train import best_val_row, export_folder  # noqa: E402
-from vitrine_train.model import DualEncoder, ModelConfig  # noqa: E402
-from vitrine_train.preprocess import ImagePreprocessing  # noqa: E402
-from vitrine_train.tokenizer import ClipBpeTokenizer  # noqa: E402
+from vitrine_train.checkpoint import load_checkpoint  # noqa: E402
 
 
 def main() -> None:
@@ -29,11 +27,7 @@ def main() -> None:
     ap.add_argument("--note", default=None, help="free text stored as vitrine.recipe in config.json")
     args = ap.parse_args()
     torch.set_num_threads(2)
-    ck = torch.load(args.checkpoint, map_location="cpu")
-    model = DualEncoder(ModelConfig.from_dict(ck["model_config"]))
-    model.load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
-    tok = ClipBpeTokenizer([tuple(m) for m in ck["merges"]])
-    pp = ImagePreprocessing(**ck["preprocessing"])
+    model, tok, pp, ck = load_checkpoint(args.checkpoint)
     run_dir = os.path.dirname(os.path.abspath(args.checkpoint))
     epoch = ck.get("meta", {}).get("epoch")
     meta = {"name": args.name or os.path.basename(run_dir), "best_epoch": epoch}

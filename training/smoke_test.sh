@@ -43,8 +43,7 @@ PYEOF
 import json, os, sys
 import numpy as np, torch
 sys.path.insert(0, sys.argv[1])
-from vitrine_train.model import DualEncoder, ModelConfig
-from vitrine_train.tokenizer import ClipBpeTokenizer
+from vitrine_train.checkpoint import load_checkpoint
 for folder in sys.argv[2:]:
     for f in ["config.json", "tokenizer.json", "tokenizer_config.json", "preprocessor_config.json",
               "onnx/text_model.onnx", "onnx/vision_model.onnx", "golden.json", "pytorch_model.pt"]:
@@ -52,11 +51,7 @@ for folder in sys.argv[2:]:
         assert os.path.getsize(p) > 0, f"missing or empty: {p}"
     cfg = json.load(open(os.path.join(folder, "config.json")))
     assert cfg["model_type"] == "clip" and cfg["projection_dim"] == 32, cfg
-    ck = torch.load(os.path.join(folder, "pytorch_model.pt"))
-    model = DualEncoder(ModelConfig.from_dict(ck["model_config"]))
-    model.load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
-    model.eval()
-    tok = ClipBpeTokenizer([tuple(m) for m in ck["merges"]])
+    model, tok, _, _ = load_checkpoint(folder)
     g = json.load(open(os.path.join(folder, "golden.json")))
     with torch.no_grad():
         ids, mask = tok.encode_batch([t["text"] for t in g["texts"]], g["context_length"])

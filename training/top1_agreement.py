@@ -16,10 +16,8 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from vitrine_train.data import TextSampler, load_catalog, load_image_cache, title_brand  # noqa: E402
+from vitrine_train.checkpoint import load_checkpoint  # noqa: E402
 from vitrine_train.evaluate import embed_images, embed_texts  # noqa: E402
-from vitrine_train.model import DualEncoder, ModelConfig  # noqa: E402
-from vitrine_train.preprocess import ImagePreprocessing  # noqa: E402
-from vitrine_train.tokenizer import ClipBpeTokenizer  # noqa: E402
 
 SHARED = os.path.normpath(os.path.join(HERE, "../../shared/data/fashion-products"))
 
@@ -34,13 +32,7 @@ def main() -> None:
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.set_flush_denormal(True)
-    path = os.path.join(a.model, "pytorch_model.pt") if os.path.isdir(a.model) else a.model
-    ck = torch.load(path, map_location="cpu")
-    model = DualEncoder(ModelConfig.from_dict(ck["model_config"]))
-    model.load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
-    model.eval()
-    tok = ClipBpeTokenizer([tuple(m) for m in ck["merges"]])
-    pp = ImagePreprocessing(**ck["preprocessing"])
+    model, tok, pp, _ = load_checkpoint(a.model)
     cat = load_catalog(a.catalog, a.images)  # train + val only: test never reaches this code
     images = load_image_cache(cat, pp, a.cache_dir)
     mean = torch.tensor(pp.image_mean).view(1, 3, 1, 1)

@@ -27,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
+from vitrine_train.checkpoint import load_checkpoint  # noqa: E402
 from vitrine_train.data import (TextSampler, aux_labels, hard_batch, load_catalog, load_image_cache,  # noqa: E402
                                 look_alike_groups)
 from vitrine_train.evaluate import evaluate_val  # noqa: E402
@@ -143,12 +144,7 @@ def build(args):
     """Model, tokenizer and preprocessing: from a checkpoint (fine-tuning) or from the CLI (scratch)."""
     init_path = resolve_init(args.init)
     if init_path:
-        ck = torch.load(init_path, map_location="cpu")
-        cfg = ModelConfig.from_dict(ck["model_config"])
-        tok = ClipBpeTokenizer([tuple(m) for m in ck["merges"]])
-        pp = ImagePreprocessing(**ck["preprocessing"])
-        model = DualEncoder(cfg)
-        model.load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
+        model, tok, pp, _ = load_checkpoint(init_path)
         return model, tok, pp, init_path
     tok = ClipBpeTokenizer.from_merges_file(args.vocab, args.num_merges)
     mobilenet = args.image_tower == "mobilenet_v2"
@@ -173,7 +169,7 @@ def build(args):
     model = DualEncoder(cfg)
     if mobilenet:
         from vitrine_train.mobilenet import read_nsfwjs_mobilenet
-        model.vision.backbone.load_keras_weights(read_nsfwjs_mobilenet(args.cache_dir)[1])
+        model.vision.backbone.load_keras_weights(read_nsfwjs_mobilenet(args.cache_dir))
         print("[init] image backbone: ImageNet MobileNetV2 from nsfwjs", flush=True)
     if args.text_init == "glove":
         from vitrine_train.pretrained import glove_token_init
@@ -204,43 +200,6 @@ def augment(x_u8: torch.Tensor, gen: torch.Generator, mean, std, enabled: bool) 
         x = m + (x - m) * u(0.85, 1.15).view(b, 1, 1, 1)  # contrast
         x = (x * u(0.88, 1.12).view(b, 1, 1, 1)).clamp(0, 1)  # brightness
     return ((x - mean) / std).contiguous(memory_format=torch.channels_last)
-
-
-def backbone_features(model: DualEncoder, images: np.ndarray, mean, std, cache_dir: str,
-                      block: int = -1) -> torch.Tensor:
-    """Locked image backbone: for every image and its mirror image, the pooled features (block -1:
-    float16 [N, 2, 1280]) or the feature map entering `block` (float16 [N, 2, C, h, w]), cached on disk
-    (keyed by the pixels' fingerprint, the block and the backbone weights)."""
-    import hashlib
-    h = hashlib.sha1(f"block{block}".encode())
-    h.update(np.ascontiguousarray(images[:: max(1, len(images) // 512)]).tobytes())
-    h.update(str(images.shape).encode())
-    for v in model.vision.backbone.state_dict().values():
-        h.update(v.float().numpy().tobytes()[:4096])
-    f = os.path.join(cache_dir, f"features-{h.hexdigest()[:16]}.npy")
-    if os.path.exists(f):
-        arr = np.load(f)
-        if arr.shape[0] == len(images):
-            return torch.from_numpy(arr)
-    t0 = time.time()
-    bb = model.vision.backbone.eval().to(memory_format=torch.channels_last)
-    fn = bb if block < 0 else (lambda x: bb.features_before(x, block))
-    with torch.no_grad():
-        probe = fn(torch.zeros(1, 3, images.shape[1], images.shape[2]).contiguous(memory_format=torch.channels_last))
-    out = np.empty((len(images), 2, *probe.shape[1:]), dtype=np.float16)
-    with torch.no_grad():
-        for s in range(0, len(images), 32):  # small batches stay in cache: ~2x faster than 128 here
-            x = torch.from_numpy(images[s : s + 32]).permute(0, 3, 1, 2).to(torch.float32) * (1 / 255)
-            x = ((x - mean) / std).contiguous(memory_format=torch.channels_last)
-            out[s : s + 32, 0] = fn(x).numpy()
-            out[s : s + 32, 1] = fn(torch.flip(x, dims=[3]).contiguous(memory_format=torch.channels_last)).numpy()
-            if (s // 32) % 200 == 0:
-                print(f"[features] {s + len(x)}/{len(images)} {(s + len(x)) / (time.time() - t0):.0f} img/s", flush=True)
-    tmp = f"{f}.{os.getpid()}.tmp.npy"
-    np.save(tmp, out)
-    os.replace(tmp, f)
-    print(f"[features] {len(images)} images x 2 views in {time.time() - t0:.1f}s -> {f}", flush=True)
-    return torch.from_numpy(out)
 
 
 def drop_words(text: str, p: float, rng: np.random.Generator) -> str:
@@ -393,7 +352,10 @@ def main(argv=None) -> None:
     metrics_f = open(os.path.join(run_dir, "metrics.jsonl"), "a")
     best, best_epoch, step = -1.0, 0, 0
     images_t = torch.from_numpy(images)
-    features = backbone_features(model, images, mean, std, args.cache_dir, tune_from) if locked else None
+    features = None
+    if locked:
+        from vitrine_train.mobilenet import cached_features
+        features = cached_features(model.vision.backbone, images, mean, std, args.cache_dir, tune_from)
     epoch = 0
     epoch_seconds: list[float] = []
     out_of_time = False

@@ -93,6 +93,13 @@ def load_catalog(path: str, images_dir: str, val_fraction: float = 0.05, seed: i
                    [paths[i] for i in sel])
 
 
+def save_npy(path: str, arr: np.ndarray) -> None:
+    """Write through a temporary file, so that a stopped run never leaves a truncated cache behind."""
+    tmp = f"{path}.{os.getpid()}.tmp.npy"
+    np.save(tmp, arr)
+    os.replace(tmp, path)
+
+
 def load_image_cache(cat: Catalog, pp: ImagePreprocessing, cache_dir: str) -> np.ndarray:
     """uint8 [N, H, W, 3]: each image after convert-RGB, resize and centre crop (exactly the served
     preprocessing before rescale/normalise). Stored as .npy keyed by paths + preprocessing."""
@@ -108,9 +115,7 @@ def load_image_cache(cat: Catalog, pp: ImagePreprocessing, cache_dir: str) -> np
     for i, p in enumerate(cat.image_paths):
         with Image.open(p) as img:
             arr[i] = resize_and_crop(img, pp)
-    tmp = f"{f}.{os.getpid()}.tmp.npy"
-    np.save(tmp, arr)
-    os.replace(tmp, f)
+    save_npy(f, arr)
     print(f"[data] cached {len(arr)} images in {time.time() - t0:.1f}s -> {f}", flush=True)
     return arr
 

@@ -3,45 +3,49 @@ npm package `nsfwjs` (MIT), installed offline in training/tools/ (`npm ci --pref
 
 nsfwjs trained only a small classifier head on top of a frozen (`trainable: false`) Keras MobileNetV2, so
 its base layers are the ImageNet weights, stored as uint8 with a per-tensor min/scale. Here the weights are
-de-quantised and the Keras layer graph up to `out_relu` (1280 channels) is rebuilt as a torch module: the
-LiT-style ("locked image") starting point. Keras MobileNetV2 expects pixels in [-1, 1] (mean = std = 0.5).
+de-quantised and loaded into a torch MobileNetV2 built to match Keras's layers up to `out_relu` (1280
+channels): the LiT-style ("locked image") starting point. Keras MobileNetV2 expects pixels in [-1, 1]
+(mean = std = 0.5).
 """
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import subprocess
+import time
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .data import save_npy
+
 TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools")
 NSFW_MODEL_DIR = os.path.join(TOOLS, "node_modules/nsfwjs/dist/models/mobilenet_v2")
 KERAS_MEAN = [0.5, 0.5, 0.5]
 KERAS_STD = [0.5, 0.5, 0.5]
-FEATURE_LAYER = "out_relu"
 
 _DUMP_JS = """
 const m = require(process.argv[1] + '/model.min.js');
 const s = require(process.argv[1] + '/group1-shard1of1.min.js');
-process.stdout.write(JSON.stringify({model: m, shard: s}));
+process.stdout.write(JSON.stringify({manifest: m.weightsManifest, shard: s}));
 """
 
 
-def read_nsfwjs_mobilenet(cache_dir: str) -> tuple[list[dict], dict[str, np.ndarray]]:
-    """(Keras layer configs, {weight name: float32 array}) read through node (the files are JS modules)."""
+def read_nsfwjs_mobilenet(cache_dir: str) -> dict[str, np.ndarray]:
+    """{Keras weight name: float32 array}, read through node (the files are JS modules), cached as .npz."""
     os.makedirs(cache_dir, exist_ok=True)
-    cache = os.path.join(cache_dir, "nsfwjs-mobilenet_v2.npz")
+    cache = os.path.join(cache_dir, "nsfwjs-mobilenet_v2-weights.npz")
     if not os.path.exists(cache):
         if not os.path.exists(os.path.join(NSFW_MODEL_DIR, "model.min.js")):
             raise SystemExit(f"{NSFW_MODEL_DIR} missing: run `npm ci --prefix training/tools`")
         out = subprocess.run(["node", "-e", _DUMP_JS, NSFW_MODEL_DIR], check=True, capture_output=True).stdout
         d = json.loads(out)
         raw = base64.b64decode(d["shard"])
-        manifest = d["model"]["weightsManifest"]
+        manifest = d["manifest"]
         weights: dict[str, np.ndarray] = {}
         off = 0
         for group in manifest:
@@ -59,11 +63,9 @@ def read_nsfwjs_mobilenet(cache_dir: str) -> tuple[list[dict], dict[str, np.ndar
                 weights[w["name"]] = v.reshape(w["shape"])
         if off != len(raw):
             raise SystemExit(f"weight shard has {len(raw)} bytes, manifest describes {off}")
-        layers = d["model"]["modelTopology"]["model_config"]["config"]["layers"]
-        np.savez(cache, __layers__=np.frombuffer(json.dumps(layers).encode(), np.uint8), **weights)
+        np.savez(cache, **weights)
     z = np.load(cache)
-    layers = json.loads(z["__layers__"].tobytes().decode())
-    return layers, {k: z[k] for k in z.files if k != "__layers__"}
+    return {k: z[k] for k in z.files}
 
 
 def _bn(c: int) -> nn.BatchNorm2d:
@@ -173,8 +175,35 @@ class MobileNetV2(nn.Module):
             raise SystemExit("nsfwjs MobileNetV2: unexpected weights")
 
 
-def load_pretrained_mobilenet(cache_dir: str) -> MobileNetV2:
-    """MobileNetV2 with nsfwjs's (ImageNet) base weights, in eval mode."""
-    m = MobileNetV2()
-    m.load_keras_weights(read_nsfwjs_mobilenet(cache_dir)[1])
-    return m.eval()
+def cached_features(backbone: MobileNetV2, images: np.ndarray, mean, std, cache_dir: str,
+                    block: int = -1) -> torch.Tensor:
+    """A locked backbone's output for every image and its mirror image: the pooled features (block -1:
+    float16 [N, 2, 1280]) or the feature map entering `block` (float16 [N, 2, C, h, w]). Cached on disk,
+    keyed by a fingerprint of the pixels, the block and the backbone weights."""
+    h = hashlib.sha1(f"block{block}".encode())
+    h.update(np.ascontiguousarray(images[:: max(1, len(images) // 512)]).tobytes())
+    h.update(str(images.shape).encode())
+    for v in backbone.state_dict().values():
+        h.update(v.float().numpy().tobytes()[:4096])
+    f = os.path.join(cache_dir, f"features-{h.hexdigest()[:16]}.npy")
+    if os.path.exists(f):
+        arr = np.load(f)
+        if arr.shape[0] == len(images):
+            return torch.from_numpy(arr)
+    t0 = time.time()
+    bb = backbone.eval().to(memory_format=torch.channels_last)
+    fn = bb if block < 0 else (lambda x: bb.features_before(x, block))
+    cl = torch.channels_last
+    with torch.no_grad():
+        probe = fn(torch.zeros(1, 3, images.shape[1], images.shape[2]).contiguous(memory_format=cl))
+        out = np.empty((len(images), 2, *probe.shape[1:]), dtype=np.float16)
+        for s in range(0, len(images), 32):  # small batches stay in cache: ~2x faster than 128 here
+            x = torch.from_numpy(images[s : s + 32]).permute(0, 3, 1, 2).to(torch.float32) * (1 / 255)
+            x = ((x - mean) / std).contiguous(memory_format=cl)
+            out[s : s + 32, 0] = fn(x).numpy()
+            out[s : s + 32, 1] = fn(torch.flip(x, dims=[3]).contiguous(memory_format=cl)).numpy()
+            if (s // 32) % 200 == 0:
+                print(f"[features] {s + len(x)}/{len(images)} {(s + len(x)) / (time.time() - t0):.0f} img/s", flush=True)
+    save_npy(f, out)
+    print(f"[features] {len(images)} images x 2 views in {time.time() - t0:.1f}s -> {f}", flush=True)
+    return torch.from_numpy(out)

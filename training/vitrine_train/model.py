@@ -13,6 +13,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .mobilenet import MobileNetV2
+
 
 @dataclass
 class TextConfig:
@@ -145,7 +147,6 @@ class MobileNetImageTower(nn.Module):
 
     def __init__(self, cfg: VisionConfig, embed_dim: int):
         super().__init__()
-        from .mobilenet import MobileNetV2
         self.backbone = MobileNetV2()
         c = self.backbone.out_channels
         if cfg.head_hidden:
