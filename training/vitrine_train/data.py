@@ -239,16 +239,17 @@ def hard_batch(groups: list[np.ndarray], group_of: np.ndarray, pool: np.ndarray,
                rng: np.random.Generator) -> np.ndarray:
     """A batch of a few look-alike groups (same gender + articleType): anchors drawn from `pool`, up to
     `per_group` products of each anchor's group, so that negatives differ in colour, brand and details."""
+    order = group_of[rng.permutation(pool)]  # a group comes up with a chance proportional to its size
+    _, first = np.unique(order, return_index=True)
     chosen: list[int] = []
-    seen_groups: set[int] = set()
-    while len(chosen) < size:
-        g = int(group_of[pool[rng.integers(len(pool))]])
-        if g in seen_groups:
-            continue
-        seen_groups.add(g)
+    for g in order[np.sort(first)]:
         members = groups[g]
         take = members if len(members) <= per_group else rng.choice(members, per_group, replace=False)
         chosen.extend(int(i) for i in take[: size - len(chosen)])
+        if len(chosen) >= size:
+            break
+    if len(chosen) < size:  # only a few small groups: top up with other products
+        chosen.extend(int(i) for i in rng.choice(np.setdiff1d(pool, chosen), size - len(chosen), replace=False))
     return np.sort(np.asarray(chosen))
 
 
