@@ -1,5 +1,6 @@
 // CI smoke test of training/: train a few steps on a small slice of the shared catalog, fine-tune the export on
-// a JSONL catalog, then load both exported folders through Vitrine's own runtime and compare with PyTorch.
+// a JSONL catalog, train a pretrained-MobileNetV2 model with the optional recipe parts, then load the three
+// exported folders through Vitrine's own runtime and compare with PyTorch.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -7,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readGolden } from '../support/golden.js';
+import { maxAbsDiff, readGolden } from '../support/golden.js';
 import { OnnxEmbedder } from '../../src/model/onnx.embedder.js';
 import { l2Normalize, norm } from '../../src/domain/vector-math.js';
 
@@ -47,16 +48,14 @@ describe.skipIf(!hasTorch || !hasShared)('training smoke test', () => {
       expect(embedder.tokenize(golden.texts.map((t) => t.text)).ids).toEqual(golden.texts.map((t) => t.input_ids));
       vectors.forEach((v, i) => {
         expect(norm(v)).toBeCloseTo(1, 5);
-        const expected = l2Normalize(golden.texts[i].text_embeds);
-        for (let j = 0; j < v.length; j++) expect(Math.abs(v[j] - expected[j])).toBeLessThan(1e-4);
+        expect(maxAbsDiff(v, l2Normalize(golden.texts[i].text_embeds))).toBeLessThan(1e-4);
       });
       const crop = golden.images[0].pixel_values_shape;
       const pixels = golden.images.map((img) => ({ data: Float32Array.from(img.pixel_values), height: crop[2], width: crop[3] }));
       const imageVectors = await embedder.encodePixels(pixels);
       imageVectors.forEach((v, i) => {
         expect(norm(v)).toBeCloseTo(1, 5);
-        const expected = l2Normalize(golden.images[i].image_embeds);
-        for (let j = 0; j < v.length; j++) expect(Math.abs(v[j] - expected[j])).toBeLessThan(1e-4);
+        expect(maxAbsDiff(v, l2Normalize(golden.images[i].image_embeds))).toBeLessThan(1e-4);
       });
     } finally {
       await embedder.close();
