@@ -6,7 +6,6 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .model import DualEncoder
 
