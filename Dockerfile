@@ -8,9 +8,10 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# onnxruntime-node's postinstall would download CUDA files; the CPU provider is bundled (also set in .npmrc).
+# onnxruntime-node's postinstall would download CUDA files; the CPU provider is bundled. npm >= 11.16 skips it
+# through package.json's allowScripts; the node:20 image's npm 10 reads this variable instead.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -25,7 +26,7 @@ ENV NODE_ENV=production \
     VITRINE_MODEL_CACHE=/data/model-cache \
     VITRINE_HOST=0.0.0.0 \
     VITRINE_PORT=30000
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 # onnxruntime-node ships macOS and Windows binaries too (about 220 MB): drop them.
 RUN npm ci --omit=dev --no-audit --no-fund \
  && rm -rf node_modules/onnxruntime-node/bin/napi-v6/darwin node_modules/onnxruntime-node/bin/napi-v6/win32 \
