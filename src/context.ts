@@ -2,7 +2,7 @@
 import type { Config } from './config/config.js';
 import { loadEmbedder, type DownloadProgress } from './model/load-model.js';
 import type { Embedder } from './model/embedder.js';
-import { checkStoreModel, openVectorStore, type OpenStoreOptions } from './stores/vector/open-store.js';
+import { openVectorStore, type OpenStoreOptions } from './stores/vector/open-store.js';
 import type { VectorStore } from './stores/vector/vector-store.js';
 import { SearchService, type SearchResult } from './services/search.service.js';
 import { QueryCache } from './services/query-cache.js';
@@ -44,8 +44,7 @@ export async function buildContext(config: Config, options: BuildContextOptions 
   let store: VectorStore;
   try {
     store = await openVectorStore(storeOptions(config));
-    const manifest = await store.readManifest();
-    if (manifest && options.requireMatchingIndex !== false) checkStoreModel(manifest.model, embedder.manifest, storeOptions(config));
+    if (options.requireMatchingIndex !== false) await store.expectModel(embedder.manifest);
   } catch (e) {
     await embedder.close();
     throw e;

@@ -160,7 +160,7 @@ async function main() {
     await lance.bindModel(model, ['colour', 'articleType']);
     const [, load] = await timed(async () => {
       for (let i = 0; i < n; i += 5000) await lance.upsert(records.slice(i, i + 5000));
-      await lance.optimize();
+      await lance.optimize?.();
     });
     builds['LanceDB load'] = load;
     for (const [label, qs] of [['plain', plain], ['colour filter', filtered]] as const) rows.push({ store: 'LanceDB embedded (exact)', queries: label, ...(await measure(lance, qs, k)) });
@@ -181,7 +181,7 @@ async function main() {
       for (let i = 0; i < n; i += 2000) await pg.upsert(records.slice(i, i + 2000));
     });
     builds['pgvector load'] = load;
-    const [, build] = await timed(() => pg.createAnnIndex());
+    const [, build] = await timed(() => pg.createAnnIndex!());
     builds['pgvector HNSW build (m 16, ef_construction 64)'] = build;
     for (const [label, qs] of [['plain', plain], ['colour filter', filtered]] as const) {
       rows.push({ store: `pgvector HNSW (ef_search ${efSearch})`, queries: label, ...(await measure(pg, qs, k)) });

@@ -7,10 +7,9 @@ import { action, configFrom, type GlobalFlags } from './common.js';
 import { buildContext } from '../context.js';
 import { readCatalog } from '../stores/catalog/read-catalog.js';
 import { runIndex, STAGES, type ItemFailure } from '../indexer/indexer.js';
-import { LanceVectorStore } from '../stores/vector/lance.vector-store.js';
 import { AppError } from '../errors/app-error.js';
 import { openImageStore } from '../stores/images/image-store.js';
-import { redactUrl } from '../stores/vector/open-store.js';
+import { redactUrl } from '../stores/vector/model-guard.js';
 
 interface IndexFlags extends GlobalFlags {
   images?: string;
@@ -82,11 +81,10 @@ export function registerIndexCommand(program: Command): void {
           },
         });
         bar?.stop();
-        if (ctx.store instanceof LanceVectorStore) await ctx.store.optimize();
-        const annCapable = ctx.store as { createAnnIndex?: () => Promise<void> };
+        await ctx.store.optimize?.();
         if (flags.ann) {
-          if (!annCapable.createAnnIndex) throw new AppError('BAD_REQUEST', '--ann: this store builds its approximate index itself');
-          await annCapable.createAnnIndex();
+          if (!ctx.store.createAnnIndex) throw new AppError('BAD_REQUEST', '--ann: this store builds its approximate index itself');
+          await ctx.store.createAnnIndex();
         }
         const count = await ctx.store.count();
         const out = process.stdout;
