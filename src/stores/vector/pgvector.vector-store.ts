@@ -433,11 +433,8 @@ export class PgVectorStore extends VectorStoreKernel<PgDriver> {
     }
   }
 
-  /** Drops the table and its manifest (tests, and re-indexing from scratch). */
-  async drop(): Promise<void> {
-    await this.driver.drop();
-    this.forget();
-  }
+  /** Deletes the whole index (tests, and re-indexing from scratch). */
+  declare readonly drop: () => Promise<void>;
 }
 
 export async function openPgVectorStore(options: PgVectorStoreOptions): Promise<PgVectorStore> {

@@ -373,11 +373,8 @@ export class PineconeVectorStore extends VectorStoreKernel<PineconeDriver> {
     return new PineconeVectorStore(new PineconeDriver(settings, client)).load();
   }
 
-  /** Deletes the index (tests, and re-indexing from scratch). */
-  async drop(): Promise<void> {
-    await this.driver.drop();
-    this.forget();
-  }
+  /** Deletes the whole index (tests, and re-indexing from scratch). */
+  declare readonly drop: () => Promise<void>;
 }
 
 export async function openPineconeStore(options: PineconeStoreOptions): Promise<PineconeVectorStore> {

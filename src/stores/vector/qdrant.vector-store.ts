@@ -322,11 +322,8 @@ export class QdrantVectorStore extends VectorStoreKernel<QdrantDriver> {
     return new QdrantVectorStore(new QdrantDriver(settings, client, options.retry ?? DEFAULT_RETRY)).load();
   }
 
-  /** Deletes the collection (tests, and re-indexing from scratch). */
-  async drop(): Promise<void> {
-    await this.driver.drop();
-    this.forget();
-  }
+  /** Deletes the whole index (tests, and re-indexing from scratch). */
+  declare readonly drop: () => Promise<void>;
 }
 
 export async function openQdrantStore(options: QdrantStoreOptions): Promise<QdrantVectorStore> {

@@ -61,6 +61,7 @@ export interface VectorStoreDriver {
   version?(): Promise<string>;
   optimize?(): Promise<void>;
   createAnnIndex?(): Promise<void>;
+  drop?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -101,15 +102,21 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
   readonly version?: () => Promise<string>;
   readonly optimize?: () => Promise<void>;
   readonly createAnnIndex?: () => Promise<void>;
+  readonly drop?: () => Promise<void>;
 
   constructor(protected readonly driver: D) {
-    const { version, optimize, createAnnIndex } = driver;
+    const { version, optimize, createAnnIndex, drop } = driver;
     if (version) this.version = () => version.call(driver);
     if (optimize) this.optimize = async () => ((await this.current()) ? optimize.call(driver) : undefined);
     if (createAnnIndex)
       this.createAnnIndex = async () => {
         await this.required();
         await createAnnIndex.call(driver);
+      };
+    if (drop)
+      this.drop = async () => {
+        await drop.call(driver);
+        this.manifest = null;
       };
   }
 
@@ -121,11 +128,6 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
   protected async load(): Promise<this> {
     await this.readManifest();
     return this;
-  }
-
-  /** Forgets the cached manifest (after an adapter drops its storage). */
-  protected forget(): void {
-    this.manifest = null;
   }
 
   private remember(manifest: StoreManifest | null): StoreManifest | null {

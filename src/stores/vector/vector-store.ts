@@ -75,5 +75,7 @@ export interface VectorStore {
   optimize?(): Promise<void>;
   /** Builds an approximate (HNSW) index on request; absent where the store builds one itself. */
   createAnnIndex?(): Promise<void>;
+  /** Deletes the whole index, manifest included (tests, benches, starting over); absent where a folder is simply removed. */
+  drop?(): Promise<void>;
   close(): Promise<void>;
 }
