@@ -78,21 +78,12 @@ function imageLoader(config: Config): (ref: string) => Promise<Buffer> {
   return (ref) => loadImageBytes(ref, { maxBytes: config.maxUploadBytes, timeoutMs: config.fetchTimeoutSeconds * 1000 });
 }
 
-/** Runs `fn` with the embedder, closing it when `fn` fails (so a refused store does not leave ONNX sessions open). */
-async function withEmbedder<T>(embedder: Embedder, fn: () => Promise<T>): Promise<T> {
+/** Runs `fn`, closing `resource` when it fails (so a refused store leaves no ONNX session or pool open). */
+async function closing<T>(resource: { close(): Promise<void> }, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    await embedder.close();
-    throw e;
-  }
-}
-
-async function closing<T>(store: VectorStore, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    await store.close();
+    await resource.close();
     throw e;
   }
 }
@@ -117,7 +108,7 @@ async function assembleContext(config: Config, options: BuildContextOptions, { r
   const store = await openVectorStore(storeOptions(config));
   if (requireIndex) await requireManifest(store);
   const embedder = await closing(store, () => loadEmbedder(modelOptions(config, options.onDownloadProgress)));
-  await withEmbedder(embedder, () => closing(store, () => store.expectModel(embedder.manifest)));
+  await closing(embedder, () => closing(store, () => store.expectModel(embedder.manifest)));
   const metrics = options.metrics ?? createMetrics({ indexSize: () => store.count() });
   const instrumentation = observedInstrumentation(metrics);
   const limits = searchLimits(config);
@@ -183,7 +174,7 @@ export async function buildIndexContext(
 ): Promise<IndexContext> {
   const uploadImages = options.uploadImages ? await openImageStore(options.uploadImages) : undefined;
   const embedder = await loadEmbedder(modelOptions(config, options.onDownloadProgress));
-  const store = await withEmbedder(embedder, () => openVectorStore(storeOptions(config)));
+  const store = await closing(embedder, () => openVectorStore(storeOptions(config)));
   const indexer = new IndexService(
     { embedder, store, loadImage: imageLoader(config), uploadImages },
     { batchSize: config.batchSize, instrumentation: observedInstrumentation(options.metrics) },

@@ -36,8 +36,7 @@ export type ManifestDecision = (current: StoreManifest | null) => StoreManifest 
  * and deduplicated what it passes, and ranks what they return. Methods that read records are called only once the
  * store holds a manifest.
  */
-export interface VectorStoreDriver {
-  readonly location: StoreLocation;
+export interface VectorStoreDriver extends Pick<VectorStore, 'location' | 'scan' | 'version' | 'optimize' | 'createAnnIndex' | 'drop' | 'close'> {
   /** The stored manifest (read again from the store), or null when the store was never indexed. */
   loadManifest(): Promise<StoreManifest | null>;
   /**
@@ -57,12 +56,6 @@ export interface VectorStoreDriver {
   count(filters: NormalizedFilters, manifest: StoreManifest): Promise<number>;
   /** Disjunctive value counts (each field ignores its own filter), values by count desc then name. */
   facets(fields: string[], filters: NormalizedFilters, manifest: StoreManifest): Promise<Facets>;
-  scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<StoredRecord[]>;
-  version?(): Promise<string>;
-  optimize?(): Promise<void>;
-  createAnnIndex?(): Promise<void>;
-  drop?(): Promise<void>;
-  close(): Promise<void>;
 }
 
 /** Attribute fields the records use that the index does not know yet. */
