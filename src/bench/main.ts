@@ -9,7 +9,6 @@ import { parseArgs } from 'node:util';
 import { buildContext } from '../context.js';
 import { loadConfig } from '../config/config.js';
 import { buildApp } from '../http/app.js';
-import { runIndex } from '../indexer/indexer.js';
 import { readCatalog, type CatalogEntry } from '../stores/catalog/read-catalog.js';
 import { PACKAGE_ROOT } from '../model/load-model.js';
 
@@ -68,7 +67,7 @@ async function main() {
     yield* entries;
   }
   t0 = performance.now();
-  const report = await runIndex({ entries: source(), embedder: ctx.embedder, store: ctx.store, loadImage: ctx.loadImage, batchSize });
+  const report = await ctx.indexer.run({ entries: source() });
   const indexSeconds = (performance.now() - t0) / 1000;
   const rawRate = entries.length / rawSeconds;
   const indexRate = report.ok / indexSeconds;

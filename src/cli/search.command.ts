@@ -4,7 +4,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { action, collect, configFrom, type GlobalFlags } from './common.js';
-import { buildContext } from '../context.js';
+import { buildSearchContext } from '../context.js';
+import { searchLimitsForHelp } from '../config/config.js';
 import { AppError, errorMessage } from '../errors/app-error.js';
 import type { Filters, Hit } from '../domain/types.js';
 import { renderResultsPage } from '../http/render-html.js';
@@ -58,12 +59,13 @@ async function searchViaServer(url: string, body: Record<string, unknown>, image
 }
 
 export function registerSearchCommand(program: Command): void {
+  const limits = searchLimitsForHelp();
   program
     .command('search')
     .description('search the index by text or by image')
     .argument('[text]', 'query text')
     .option('--image <file>', 'search with this photo instead of (or with) a text')
-    .option('-k, --top-k <n>', 'number of results (default 8, at most 100)')
+    .option('-k, --top-k <n>', `number of results (default ${limits.defaultK}, at most ${limits.maxK})`)
     .option('--filter <field=value>', 'keep products whose field equals value (repeatable; repeated fields mean "any of")', collect, [])
     .option('--json', 'print JSON')
     .option('--out <file.html>', 'write a self-contained HTML page of the results')
@@ -99,7 +101,7 @@ export function registerSearchCommand(program: Command): void {
             }
           }
         } else {
-          const ctx = await buildContext(configFrom({ data: flags.data, store: flags.store, model: flags.model, config: flags.config }));
+          const ctx = await buildSearchContext(configFrom({ data: flags.data, store: flags.store, model: flags.model, config: flags.config }));
           try {
             ({ hits, tookMs, truncated } = await ctx.search.search({ text, image, k, filters }));
             if (flags.out) {
