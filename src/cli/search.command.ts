@@ -8,6 +8,8 @@ import { buildSearchContext } from '../context.js';
 import { searchLimitsForHelp } from '../config/config.js';
 import { AppError, errorMessage } from '../errors/app-error.js';
 import type { Filters, Hit } from '../domain/types.js';
+import type { Hit as WireHit, SearchRequest, SearchResponse } from '../api/search.schema.js';
+import type { ErrorBody } from '../api/status.schema.js';
 import { renderResultsPage } from '../http/render-html.js';
 import { probeImage } from '../model/image-decode.js';
 
@@ -20,7 +22,8 @@ interface SearchFlags extends GlobalFlags {
   url?: string;
 }
 
-type CliHit = Hit & { imageUrl?: string };
+/** A hit from the local index (with its image reference) or from a server (with its image URL). */
+type CliHit = Omit<Hit, 'imageRef'> & { imageRef?: string; imageUrl?: string };
 
 export function parseFilterFlags(values: string[] = []): Filters | undefined {
   if (values.length === 0) return undefined;
@@ -39,7 +42,7 @@ async function dataUri(bytes: Buffer): Promise<string> {
   return `data:image/${format === 'jpeg' ? 'jpeg' : format};base64,${bytes.toString('base64')}`;
 }
 
-async function searchViaServer(url: string, body: Record<string, unknown>, image?: Buffer, imageName?: string) {
+async function searchViaServer(url: string, body: SearchRequest, image?: Buffer, imageName?: string): Promise<{ hits: WireHit[]; tookMs: number; truncated: boolean }> {
   let response: Response;
   try {
     if (image) {
@@ -53,7 +56,8 @@ async function searchViaServer(url: string, body: Record<string, unknown>, image
   } catch (e) {
     throw new AppError('NOT_READY', `no Vitrine server answers at ${url}: ${errorMessage(e)}`);
   }
-  const payload = (await response.json().catch(() => ({}))) as { hits?: CliHit[]; tookMs?: number; code?: string; message?: string; truncated?: boolean };
+  // Whatever answers at that address may not be a Vitrine server, so any field may be missing.
+  const payload = (await response.json().catch(() => ({}))) as Partial<SearchResponse & ErrorBody>;
   if (!response.ok) throw new AppError('BAD_REQUEST', `server answered ${response.status} ${payload.code ?? ''}: ${payload.message ?? ''}`);
   return { hits: payload.hits ?? [], tookMs: payload.tookMs ?? 0, truncated: payload.truncated ?? false };
 }
@@ -103,9 +107,10 @@ export function registerSearchCommand(program: Command): void {
         } else {
           const ctx = await buildSearchContext(configFrom({ data: flags.data, store: flags.store, model: flags.model, config: flags.config }));
           try {
-            ({ hits, tookMs, truncated } = await ctx.search.search({ text, image, k, filters }));
+            const result = await ctx.search.search({ text, image, k, filters });
+            ({ hits, tookMs, truncated } = result);
             if (flags.out) {
-              for (const h of hits) {
+              for (const h of result.hits) {
                 const bytes = await ctx.loadImage(h.imageRef).catch(() => null);
                 if (bytes) images.set(h.id, await dataUri(bytes));
               }

@@ -21,8 +21,8 @@ export async function startServer(options: StartServerOptions): Promise<{ app: F
   const app = await buildApp({
     metrics,
     context: () => ctx,
+    config,
     logger: options.log === false ? false : { level: config.logLevel },
-    maxUploadBytes: config.maxUploadBytes,
   });
   const url = await app.listen({ port: config.port, host: config.host });
   const context = buildContext(config, { metrics }).then((c) => {
