@@ -1,29 +1,53 @@
-// The composition root: the one place where adapters are built from config.
-import type { Config } from './config/config.js';
-import { loadEmbedder, type DownloadProgress } from './model/load-model.js';
+// The composition root: the one place where adapters (model runtime, vector stores, image stores, image loader,
+// metrics) are built from config and handed to services. Each command gets a narrow builder that builds only what
+// it uses: serve (buildContext), search, index, info, delete, migrate, eval, and the stores bench.
+import path from 'node:path';
+import { searchLimits, type Config, type SearchLimits } from './config/config.js';
+import type { ModelManifest, StoreManifest } from './domain/manifest.js';
+import { loadEmbedder, type DownloadProgress, type LoadModelOptions } from './model/load-model.js';
 import type { Embedder } from './model/embedder.js';
-import { checkStoreModel, openVectorStore, type OpenStoreOptions } from './stores/vector/open-store.js';
+import { noIndexError, redactUrl } from './stores/vector/model-guard.js';
+import { openVectorStore, type OpenStoreOptions } from './stores/vector/open-store.js';
 import type { VectorStore } from './stores/vector/vector-store.js';
+import { openImageStore } from './stores/images/open-image-store.js';
+import { loadImageBytes } from './stores/images/image-source.js';
 import { SearchService, type SearchResult } from './services/search.service.js';
+import { IndexService, runIndex } from './services/index.service.js';
 import { QueryCache } from './services/query-cache.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { observedInstrumentation } from './observability/instrumentation.js';
-import { loadImageBytes } from './stores/images/image-source.js';
+import type { EvalRuntime } from './eval/eval-runtime.js';
 
+/** What the served index holds, for /readyz: `empty` while it was never indexed (search answers NO_INDEX). */
+export interface IndexState {
+  status: 'empty' | 'ready';
+  /** The store in words, never with a password. */
+  store: string;
+  count: number;
+  /** The index's model (null while empty); the server's own is `embedder.manifest`. */
+  model: ModelManifest | null;
+  updatedAt: string | null;
+}
+
+/** The server's context (also what `vitrine search` uses): the model, the store checked against it, the services. */
 export interface AppContext {
   config: Config;
+  /** The limits every search is held to; the OpenAPI document, the web page and the CLI help show them. */
+  limits: SearchLimits;
   embedder: Embedder;
   store: VectorStore;
   search: SearchService;
+  /** Indexes products into `store` with `embedder`: what a write API calls (begin() once, then per batch). */
+  indexer: IndexService;
   metrics: Metrics;
   loadImage: (ref: string) => Promise<Buffer>;
+  /** The index as it is now: a server may start on an empty one and see it filled later. */
+  indexState(): Promise<IndexState>;
   close(): Promise<void>;
 }
 
 export interface BuildContextOptions {
   onDownloadProgress?: (event: DownloadProgress) => void;
-  /** Refuse to start when the index was built with another model (serve, search); index binds instead. */
-  requireMatchingIndex?: boolean;
   /** Metrics registry to report into; a fresh one by default. */
   metrics?: Metrics;
 }
@@ -33,42 +57,209 @@ export function storeOptions(config: Config): OpenStoreOptions {
   return { url: config.store, dataDir: config.dataDir, apiKeys: { qdrant: config.qdrantApiKey, pinecone: config.pineconeApiKey } };
 }
 
-export async function buildContext(config: Config, options: BuildContextOptions = {}): Promise<AppContext> {
-  const embedder = await loadEmbedder({
+/** The store as users see it in messages: the URL without its password, or lance:<absolute data dir>. */
+export function storeLabel(config: Config): string {
+  return config.store ? redactUrl(config.store) : `lance:${path.resolve(config.dataDir)}`;
+}
+
+function modelOptions(config: Config, onProgress?: (event: DownloadProgress) => void): LoadModelOptions {
+  return {
     model: config.model,
     cacheDir: config.modelCacheDir,
+    hubEndpoint: config.hubEndpoint,
+    hubToken: config.hubToken,
     threads: config.threads,
     imageLimits: { maxBytes: config.maxUploadBytes, maxPixels: config.maxImagePixels },
-    onProgress: options.onDownloadProgress,
-  });
-  let store: VectorStore;
+    onProgress,
+  };
+}
+
+function imageLoader(config: Config): (ref: string) => Promise<Buffer> {
+  return (ref) => loadImageBytes(ref, { maxBytes: config.maxUploadBytes, timeoutMs: config.fetchTimeoutSeconds * 1000 });
+}
+
+/** Runs `fn`, closing `resource` when it fails (so a refused store leaves no ONNX session or pool open). */
+async function closing<T>(resource: { close(): Promise<void> }, fn: () => Promise<T>): Promise<T> {
   try {
-    store = await openVectorStore(storeOptions(config));
-    const manifest = await store.readManifest();
-    if (manifest && options.requireMatchingIndex !== false) checkStoreModel(manifest.model, embedder.manifest, storeOptions(config));
+    return await fn();
   } catch (e) {
-    await embedder.close();
+    await resource.close();
     throw e;
   }
+}
+
+/**
+ * serve (and tests): the model and the store, refusing (MODEL_MISMATCH) an index built with another model. A store
+ * that was never indexed is fine here: the server starts, its searches answer NO_INDEX until an index is written.
+ */
+export async function buildContext(config: Config, options: BuildContextOptions = {}): Promise<AppContext> {
+  return assembleContext(config, options, { requireIndex: false });
+}
+
+/**
+ * `vitrine search` on the data dir: refuses NO_INDEX before loading the model when the store was never indexed,
+ * so a read in the wrong folder fails fast and creates nothing.
+ */
+export async function buildSearchContext(config: Config, options: BuildContextOptions = {}): Promise<AppContext> {
+  return assembleContext(config, options, { requireIndex: true });
+}
+
+async function assembleContext(config: Config, options: BuildContextOptions, { requireIndex }: { requireIndex: boolean }): Promise<AppContext> {
+  const store = await openVectorStore(storeOptions(config));
+  if (requireIndex) await requireManifest(store);
+  const embedder = await closing(store, () => loadEmbedder(modelOptions(config, options.onDownloadProgress)));
+  await closing(embedder, () => closing(store, () => store.expectModel(embedder.manifest)));
   const metrics = options.metrics ?? createMetrics({ indexSize: () => store.count() });
+  const instrumentation = observedInstrumentation(metrics);
+  const limits = searchLimits(config);
   const search = new SearchService(
     { embedder, store },
     {
-      limits: { maxK: config.maxK, maxQueryChars: config.maxQueryChars, defaultK: 8, maxOffset: 10_000 },
-      instrumentation: observedInstrumentation(metrics),
+      limits,
+      instrumentation,
       cache: config.cacheEntries > 0 ? new QueryCache<SearchResult>({ maxResults: config.cacheEntries, maxEmbeddingBytes: config.cacheEmbeddingBytes }) : null,
     },
   );
   return {
     config,
+    limits,
     embedder,
     store,
     search,
+    indexer: new IndexService({ embedder, store, loadImage: imageLoader(config) }, { batchSize: config.batchSize, instrumentation }),
     metrics,
-    loadImage: (ref) => loadImageBytes(ref, { maxBytes: config.maxUploadBytes, timeoutMs: config.fetchTimeoutSeconds * 1000 }),
+    loadImage: imageLoader(config),
+    indexState: async () => {
+      const manifest = await store.readManifest();
+      return {
+        status: manifest ? 'ready' : 'empty',
+        store: storeLabel(config),
+        count: manifest ? await store.count() : 0,
+        model: manifest?.model ?? null,
+        updatedAt: manifest?.updatedAt ?? null,
+      };
+    },
     async close() {
       await store.close();
       await embedder.close();
     },
   };
+}
+
+/** The store's manifest; NO_INDEX (the store closed) when it was never indexed. */
+async function requireManifest(store: VectorStore): Promise<StoreManifest> {
+  const manifest = await closing(store, () => store.readManifest());
+  if (manifest) return manifest;
+  await store.close();
+  throw noIndexError(store.location);
+}
+
+export interface IndexContext {
+  config: Config;
+  embedder: Embedder;
+  store: VectorStore;
+  indexer: IndexService;
+  /** The store as shown to users (no password). */
+  storeLabel: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `vitrine index`: the model, the store and the index service (which binds the model once per run; nothing checks
+ * it before), and the image store photos are uploaded to when asked.
+ */
+export async function buildIndexContext(
+  config: Config,
+  options: { uploadImages?: string; metrics?: Metrics; onDownloadProgress?: (event: DownloadProgress) => void } = {},
+): Promise<IndexContext> {
+  const uploadImages = options.uploadImages ? await openImageStore(options.uploadImages) : undefined;
+  const embedder = await loadEmbedder(modelOptions(config, options.onDownloadProgress));
+  const store = await closing(embedder, () => openVectorStore(storeOptions(config)));
+  const indexer = new IndexService(
+    { embedder, store, loadImage: imageLoader(config), uploadImages },
+    { batchSize: config.batchSize, instrumentation: observedInstrumentation(options.metrics) },
+  );
+  return {
+    config,
+    embedder,
+    store,
+    indexer,
+    storeLabel: storeLabel(config),
+    async close() {
+      await store.close();
+      await embedder.close();
+    },
+  };
+}
+
+export interface InfoContext {
+  store: VectorStore;
+  storeLabel: string;
+  /** The index's manifest (an info context exists only for an index that does). */
+  manifest: StoreManifest;
+  close(): Promise<void>;
+}
+
+/** `vitrine info` (and the first step of search): the store alone, opened to read; NO_INDEX when never indexed. */
+export async function buildInfoContext(config: Config): Promise<InfoContext> {
+  const store = await openVectorStore(storeOptions(config));
+  const manifest = await requireManifest(store);
+  return { store, storeLabel: storeLabel(config), manifest, close: () => store.close() };
+}
+
+/** `vitrine delete`: the store, refusing (MODEL_MISMATCH) an index built with another model than the configured one. */
+export async function buildDeleteContext(config: Config): Promise<{ store: VectorStore; close(): Promise<void> }> {
+  const embedder = await loadEmbedder(modelOptions(config));
+  try {
+    const store = await openVectorStore(storeOptions(config));
+    await closing(store, () => store.expectModel(embedder.manifest));
+    return { store, close: () => store.close() };
+  } finally {
+    // Only its manifest was needed: the delete itself embeds nothing.
+    await embedder.close();
+  }
+}
+
+/** `vitrine migrate`: the source and target stores named by URL (a bare lance: means the data dir). */
+export async function buildMigrateContext(config: Config, urls: { from: string; to: string }): Promise<{ from: VectorStore; to: VectorStore; close(): Promise<void> }> {
+  const apiKeys = storeOptions(config).apiKeys;
+  const from = await openVectorStore({ url: urls.from, dataDir: config.dataDir, apiKeys });
+  const to = await closing(from, () => openVectorStore({ url: urls.to, dataDir: config.dataDir, apiKeys }));
+  return {
+    from,
+    to,
+    async close() {
+      await from.close();
+      await to.close();
+    },
+  };
+}
+
+/**
+ * `vitrine eval`: the same model loader, indexer (the index service) and image loader that users run. Saved gallery
+ * indexes are embedded LanceDB folders keyed by model and catalog, whatever store serves search.
+ */
+export function buildEvalRuntime(config: Config): EvalRuntime {
+  const readImage = imageLoader(config);
+  return {
+    loadEmbedder: (model) => loadEmbedder({ ...modelOptions(config), model }),
+    openStore: (dir) => openVectorStore({ dataDir: dir }),
+    async indexGallery({ products, embedder, store, onProgress }) {
+      const report = await runIndex({
+        entries: products.map((product) => ({ ok: true as const, product })),
+        embedder,
+        store,
+        loadImage: readImage,
+        batchSize: config.batchSize,
+        onProgress: (p) => onProgress?.(p.processed, products.length),
+      });
+      return { indexed: report.ok, skipped: report.skipped, failed: report.failed };
+    },
+    readImage,
+  };
+}
+
+/** The stores bench (synthetic vectors, no model): a store for a URL such as lance:<dir> or postgres://...?index=none. */
+export function openBenchStore(url: string): Promise<VectorStore> {
+  return openVectorStore({ url, dataDir: '.' });
 }

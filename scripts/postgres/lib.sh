@@ -2,7 +2,7 @@
 # Debian 12 packages no pgvector, so the server runs from a Debian 13 (trixie) tree made once by debootstrap and
 # entered with chroot: PostgreSQL 17 + pgvector, no systemd, no mounts needed.
 VITRINE_PG_ROOT="${VITRINE_PG_ROOT:-/var/cache/vitrine-pg/trixie}"
-VITRINE_PG_MIRROR="${VITRINE_PG_MIRROR:-http://deb.debian.org/debian}"
+# VITRINE_PG_MIRROR: the Debian archive debootstrap fetches trixie from; by default the one apt uses here.
 VITRINE_PG_ENV_FILE="${VITRINE_PG_ENV_FILE:-/tmp/vitrine-pg.env}"
 VITRINE_PG_DB="${VITRINE_PG_DB:-vitrine}"
 PG_BIN=/usr/lib/postgresql/17/bin
@@ -11,6 +11,61 @@ PG_PRIMARY_DATA=/srv/vitrine/primary
 PG_REPLICA_DATA=/srv/vitrine/replica
 
 log() { echo "vitrine-pg: $*" >&2; }
+
+# Prints the first Debian archive URI in apt's sources under an apt folder (default /etc/apt): deb822
+# `*.sources` stanzas first (`Types: deb`, not `Enabled: no`), then one-line `deb` entries in sources.list and
+# `*.list`. Only entries for a Debian release (bookworm, trixie, stable, ...) count, and security archives are
+# skipped, so a Node or vendor repository is never taken. The repository names no mirror of its own: a
+# machine's mirror is where it is allowed to fetch from (a Debian mirror serves every release's suites).
+debian_mirror_from_apt() {
+  local apt_dir="${1:-/etc/apt}" file
+  local releases='^(buster|bullseye|bookworm|trixie|forky|sid|oldstable|stable|testing|unstable)$'
+  {
+    for file in "$apt_dir"/sources.list.d/*.sources; do
+      [ -f "$file" ] || continue
+      awk -v releases="$releases" '
+        function flush(   n, i, s, u) {
+          if (types ~ /(^| )deb( |$)/ && tolower(enabled) != "no" && uris !~ /security/) {
+            n = split(suites, s, /[ \t]+/)
+            for (i = 1; i <= n; i++) if (s[i] ~ releases) { split(uris, u, /[ \t]+/); print u[1]; break }
+          }
+          types = ""; uris = ""; suites = ""; enabled = ""
+        }
+        function value() { v = $0; sub(/^[^:]*:[ \t]*/, "", v); sub(/[ \t]+$/, "", v); return v }
+        /^[ \t]*#/ { next }
+        /^[ \t]*$/ { flush(); next }
+        tolower($1) == "types:" { types = value(); next }
+        tolower($1) == "uris:" { uris = value(); next }
+        tolower($1) == "suites:" { suites = value(); next }
+        tolower($1) == "enabled:" { enabled = value(); next }
+        END { flush() }
+      ' "$file"
+    done
+    for file in "$apt_dir"/sources.list "$apt_dir"/sources.list.d/*.list; do
+      [ -f "$file" ] || continue
+      awk -v releases="$releases" '
+        $1 != "deb" { next }
+        {
+          line = $0; sub(/^[ \t]*deb[ \t]+/, "", line); sub(/^\[[^]]*\][ \t]*/, "", line)
+          split(line, f, /[ \t]+/)
+          if (f[1] !~ /security/ && f[2] ~ releases) print f[1]
+        }
+      ' "$file"
+    done
+  } | head -n 1
+}
+
+# The mirror to build the tree from: VITRINE_PG_MIRROR, else apt's own (under an apt folder, default
+# /etc/apt); says what to do when there is none.
+debian_mirror() {
+  local apt_dir="${1:-/etc/apt}"
+  local mirror="${VITRINE_PG_MIRROR:-$(debian_mirror_from_apt "$apt_dir")}"
+  if [ -z "$mirror" ]; then
+    log "no Debian archive in $apt_dir/sources.list or $apt_dir/sources.list.d/; set VITRINE_PG_MIRROR to a Debian mirror that serves trixie"
+    return 1
+  fi
+  echo "$mirror"
+}
 
 # Runs a PostgreSQL binary inside the tree as the postgres user.
 CHROOT="$(command -v chroot || echo /usr/sbin/chroot)"
@@ -28,10 +83,12 @@ ensure_tree() {
     apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >&2
   fi
-  log "building $VITRINE_PG_ROOT with debootstrap (trixie, postgresql-17 + pgvector; about a minute and 700 MB, once)"
+  local mirror
+  mirror="$(debian_mirror)"
+  log "building $VITRINE_PG_ROOT with debootstrap from $mirror (trixie, postgresql-17 + pgvector; about a minute and 700 MB, once)"
   rm -rf "$VITRINE_PG_ROOT.partial"
   mkdir -p "$(dirname "$VITRINE_PG_ROOT")"
-  debootstrap --variant=minbase --include=postgresql-17,postgresql-17-pgvector trixie "$VITRINE_PG_ROOT.partial" "$VITRINE_PG_MIRROR" >&2
+  debootstrap --variant=minbase --include=postgresql-17,postgresql-17-pgvector trixie "$VITRINE_PG_ROOT.partial" "$mirror" >&2
   mv "$VITRINE_PG_ROOT.partial" "$VITRINE_PG_ROOT"
 }
 

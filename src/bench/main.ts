@@ -213,7 +213,7 @@ async function main() {
 
   // 6. In process: the same sequential queries through the search service (own caches), then concurrency 8,
   //    then the vector search alone.
-  const ctx = await buildContext(loadConfig({ flags: { dataDir } }), { requireMatchingIndex: true });
+  const ctx = await buildContext(loadConfig({ flags: { dataDir } }));
   const inProc = async (q: BenchQuery) => ctx.search.search({ text: q.text, image: q.image, filters: q.filters, facets: q.facets, offset: q.offset });
   for (const q of takeInterleaved(sets, 3)) await inProc(q);
   const inSeq = await timedPool(sequential, 1, inProc);

@@ -12,9 +12,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { l2Normalize } from '../domain/vector-math.js';
 import type { Filters, IndexedRecord } from '../domain/types.js';
-import type { ModelManifest } from '../model/embedder.js';
-import { openLanceStore } from '../stores/vector/lance.vector-store.js';
-import { PgVectorStore } from '../stores/vector/pgvector.vector-store.js';
+import type { ModelManifest } from '../domain/manifest.js';
+import { byScoreThenId, type Scored } from '../domain/ranking.js';
+import { openBenchStore } from '../context.js';
 import type { VectorStore } from '../stores/vector/vector-store.js';
 
 const { values: args } = parseArgs({
@@ -68,16 +68,16 @@ function synthetic(n: number, dim: number): IndexedRecord[] {
   });
 }
 
-/** Exact top-k by cosine (unit vectors: dot product), optionally filtered: the ground truth. */
+/** Exact top-k by cosine (unit vectors: dot product), optionally filtered, ranked as every store ranks: the ground truth. */
 function exactTopK(records: IndexedRecord[], q: Float32Array, k: number, filters?: Filters): string[] {
-  const best: { id: string; s: number }[] = [];
+  const best: Scored[] = [];
   for (const r of records) {
     if (filters && !Object.entries(filters).every(([f, v]) => (Array.isArray(v) ? v : [v]).includes(r.attributes[f]))) continue;
-    let s = 0;
-    for (let i = 0; i < q.length; i++) s += q[i] * r.vector[i];
-    if (best.length < k || s > best[best.length - 1].s) {
-      best.push({ id: r.id, s });
-      best.sort((a, b) => b.s - a.s);
+    let score = 0;
+    for (let i = 0; i < q.length; i++) score += q[i] * r.vector[i];
+    if (best.length < k || score >= best[best.length - 1].score) {
+      best.push({ id: r.id, score });
+      best.sort(byScoreThenId);
       if (best.length > k) best.pop();
     }
   }
@@ -155,12 +155,12 @@ async function main() {
   const builds: Record<string, number> = {};
 
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vitrine-bench-stores-'));
-  const lance = await openLanceStore({ dataDir });
+  const lance = await openBenchStore(`lance:${dataDir}`);
   try {
     await lance.bindModel(model, ['colour', 'articleType']);
     const [, load] = await timed(async () => {
       for (let i = 0; i < n; i += 5000) await lance.upsert(records.slice(i, i + 5000));
-      await lance.optimize();
+      await lance.optimize?.();
     });
     builds['LanceDB load'] = load;
     for (const [label, qs] of [['plain', plain], ['colour filter', filtered]] as const) rows.push({ store: 'LanceDB embedded (exact)', queries: label, ...(await measure(lance, qs, k)) });
@@ -174,21 +174,21 @@ async function main() {
   base.searchParams.set('table', table);
   base.searchParams.set('index', 'none');
   base.searchParams.set('ef_search', efSearch);
-  const pg = await PgVectorStore.open({ url: base.toString() });
+  const pg = await openBenchStore(base.toString());
   try {
     await pg.bindModel(model, ['colour', 'articleType']);
     const [, load] = await timed(async () => {
       for (let i = 0; i < n; i += 2000) await pg.upsert(records.slice(i, i + 2000));
     });
     builds['pgvector load'] = load;
-    const [, build] = await timed(() => pg.createAnnIndex());
+    const [, build] = await timed(() => pg.createAnnIndex!());
     builds['pgvector HNSW build (m 16, ef_construction 64)'] = build;
     for (const [label, qs] of [['plain', plain], ['colour filter', filtered]] as const) {
       rows.push({ store: `pgvector HNSW (ef_search ${efSearch})`, queries: label, ...(await measure(pg, qs, k)) });
     }
     const exactUrl = new URL(base);
     exactUrl.searchParams.set('exact', '1');
-    const exact = await PgVectorStore.open({ url: exactUrl.toString() });
+    const exact = await openBenchStore(exactUrl.toString());
     try {
       for (const [label, qs] of [['plain', plain], ['colour filter', filtered]] as const) {
         rows.push({ store: 'pgvector exact (seq scan)', queries: label, ...(await measure(exact, qs.slice(0, Math.min(qs.length, 50)), k)) });
@@ -197,7 +197,7 @@ async function main() {
       await exact.close();
     }
   } finally {
-    await pg.drop();
+    await pg.drop?.();
     await pg.close();
   }
 

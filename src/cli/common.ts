@@ -1,5 +1,5 @@
 // Shared CLI plumbing: config from flags, clear one-line errors with exit codes instead of stack traces.
-import { loadConfig, type Config, type ConfigInput } from '../config/config.js';
+import { debugFromEnv, loadConfig, type Config, type ConfigInput } from '../config/config.js';
 import { isAppError, errorMessage } from '../errors/app-error.js';
 
 export interface GlobalFlags {
@@ -22,7 +22,7 @@ export function reportError(e: unknown): never {
     process.exit(1);
   }
   process.stderr.write(`vitrine: unexpected error: ${errorMessage(e)}\n`);
-  if (process.env.VITRINE_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
+  if (debugFromEnv()) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
   process.exit(70);
 }
 

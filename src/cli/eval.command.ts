@@ -8,7 +8,7 @@ import { action, collect } from './common.js';
 import type { Product } from '../domain/types.js';
 import { AppError, errorMessage } from '../errors/app-error.js';
 import { readCatalog } from '../stores/catalog/read-catalog.js';
-import { defaultEvalRuntime } from '../eval/default-runtime.js';
+import { buildEvalRuntime as defaultEvalRuntime } from '../context.js';
 import { consoleProgress, type ProgressReporter } from '../eval/progress.js';
 import { runRetrievalEval, type QuerySource, type RetrievalTask } from '../eval/retrieval.service.js';
 import { renderMarkdown } from '../eval/report/markdown.js';

@@ -1,16 +1,12 @@
 // `vitrine index <catalog>`: embed a catalog's photos into the data dir; resumable, never stopped by one bad item.
-import { appendFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { action, configFrom, type GlobalFlags } from './common.js';
-import { buildContext } from '../context.js';
+import { buildIndexContext } from '../context.js';
 import { readCatalog } from '../stores/catalog/read-catalog.js';
-import { runIndex, STAGES, type ItemFailure } from '../indexer/indexer.js';
-import { LanceVectorStore } from '../stores/vector/lance.vector-store.js';
-import { AppError } from '../errors/app-error.js';
-import { openImageStore } from '../stores/images/image-store.js';
-import { redactUrl } from '../stores/vector/open-store.js';
+import { STAGES, type ItemFailure } from '../services/index.service.js';
 
 interface IndexFlags extends GlobalFlags {
   images?: string;
@@ -18,12 +14,6 @@ interface IndexFlags extends GlobalFlags {
   force?: boolean;
   ann?: boolean;
   uploadImages?: string;
-}
-
-async function countEntries(source: string, images?: string): Promise<number> {
-  let n = 0;
-  for await (const _ of readCatalog({ source, images })) n++;
-  return n;
 }
 
 export function registerIndexCommand(program: Command): void {
@@ -44,8 +34,10 @@ export function registerIndexCommand(program: Command): void {
     .action(
       action(async (catalog: string, flags: IndexFlags) => {
         const config = configFrom({ data: flags.data, store: flags.store, model: flags.model, config: flags.config, batchSize: flags.batchSize, threads: flags.threads });
-        const total = await countEntries(catalog, flags.images);
-        const ctx = await buildContext(config, { onDownloadProgress: (e) => e.done && process.stderr.write(`downloaded ${e.file}\n`) });
+        const ctx = await buildIndexContext(config, {
+          uploadImages: flags.uploadImages,
+          onDownloadProgress: (e) => e.done && process.stderr.write(`downloaded ${e.file}\n`),
+        });
         const tty = process.stderr.isTTY === true;
         const bar = tty
           ? new cliProgress.SingleBar(
@@ -53,73 +45,53 @@ export function registerIndexCommand(program: Command): void {
               cliProgress.Presets.shades_classic,
             )
           : null;
-        const started = Date.now();
-        bar?.start(total, 0, { ok: 0, skipped: 0, failed: 0, rate: '0' });
         const failureLog = path.join(path.resolve(config.dataDir), 'index-failures.jsonl');
-        await writeFile(failureLog, '');
         const failures: ItemFailure[] = [];
+        let started = Date.now();
         // Ctrl-C stops after the batch in flight and writes what was embedded, so a re-run resumes from there.
         const abort = new AbortController();
         process.once('SIGINT', () => abort.abort());
         process.once('SIGTERM', () => abort.abort());
-        const uploadImages = flags.uploadImages ? await openImageStore(flags.uploadImages) : undefined;
-        const report = await runIndex({
-          signal: abort.signal,
-          uploadImages,
-          entries: readCatalog({ source: catalog, images: flags.images }),
-          embedder: ctx.embedder,
-          store: ctx.store,
-          loadImage: ctx.loadImage,
-          batchSize: config.batchSize,
-          force: flags.force,
-          onProgress: (p) => {
-            const rate = (p.processed / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1);
-            bar?.update(p.processed, { ok: p.ok, skipped: p.skipped, failed: p.failed, rate });
-          },
-          onFailure: (f) => {
-            failures.push(f);
-            void appendFile(failureLog, `${JSON.stringify(f)}\n`);
-          },
-        });
-        bar?.stop();
-        if (ctx.store instanceof LanceVectorStore) await ctx.store.optimize();
-        const annCapable = ctx.store as { createAnnIndex?: () => Promise<void> };
-        if (flags.ann) {
-          if (!annCapable.createAnnIndex) throw new AppError('BAD_REQUEST', '--ann: this store builds its approximate index itself');
-          await annCapable.createAnnIndex();
+        try {
+          const report = await ctx.indexer.run({
+            signal: abort.signal,
+            entries: readCatalog({ source: catalog, images: flags.images }),
+            force: flags.force,
+            // The catalog is read (once) before anything is logged: a missing catalog leaves the failure log alone.
+            onStart: async (total) => {
+              await mkdir(path.dirname(failureLog), { recursive: true });
+              await writeFile(failureLog, '');
+              started = Date.now();
+              bar?.start(total, 0, { ok: 0, skipped: 0, failed: 0, rate: '0' });
+            },
+            onProgress: (p) => {
+              const rate = (p.processed / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1);
+              bar?.update(p.processed, { ok: p.ok, skipped: p.skipped, failed: p.failed, rate });
+            },
+            onFailure: (f) => {
+              failures.push(f);
+              void appendFile(failureLog, `${JSON.stringify(f)}\n`);
+            },
+          });
+          bar?.stop();
+          await ctx.indexer.maintain({ ann: flags.ann });
+          const count = await ctx.store.count();
+          const out = process.stdout;
+          out.write(
+            `indexed ${report.processed} items in ${report.wallSeconds.toFixed(1)} s (${(report.processed / Math.max(report.wallSeconds, 0.001)).toFixed(1)} items/s): ` +
+              `ok ${report.ok}, skipped ${report.skipped} (unchanged), failed ${report.failed}\n`,
+          );
+          out.write(`stage seconds: ${STAGES.map((s) => `${s} ${report.stageSeconds[s].toFixed(2)}`).join(', ')}\n`);
+          out.write(`index: ${count} products in ${ctx.storeLabel} (model ${ctx.embedder.manifest.id}, ${ctx.embedder.manifest.dimension} dims)\n`);
+          if (report.interrupted) out.write('interrupted: what was embedded so far is saved; run the same command again to resume\n');
+          if (failures.length > 0) {
+            for (const f of failures.slice(0, 5)) out.write(`  failed ${f.id ?? `row ${f.row}`}: ${f.reason}\n`);
+            if (failures.length > 5) out.write(`  ... ${failures.length - 5} more\n`);
+            out.write(`all failures: ${failureLog}\n`);
+          }
+        } finally {
+          await ctx.close();
         }
-        const count = await ctx.store.count();
-        const out = process.stdout;
-        out.write(
-          `indexed ${report.processed} items in ${report.wallSeconds.toFixed(1)} s (${(report.processed / Math.max(report.wallSeconds, 0.001)).toFixed(1)} items/s): ` +
-            `ok ${report.ok}, skipped ${report.skipped} (unchanged), failed ${report.failed}\n`,
-        );
-        out.write(`stage seconds: ${STAGES.map((s) => `${s} ${report.stageSeconds[s].toFixed(2)}`).join(', ')}\n`);
-        out.write(`index: ${count} products in ${config.store ? redactUrl(config.store) : `lance:${path.resolve(config.dataDir)}`} (model ${ctx.embedder.manifest.id}, ${ctx.embedder.manifest.dimension} dims)\n`);
-        if (report.interrupted) out.write('interrupted: what was embedded so far is saved; run the same command again to resume\n');
-        if (failures.length > 0) {
-          for (const f of failures.slice(0, 5)) out.write(`  failed ${f.id ?? `row ${f.row}`}: ${f.reason}\n`);
-          if (failures.length > 5) out.write(`  ... ${failures.length - 5} more\n`);
-          out.write(`all failures: ${failureLog}\n`);
-        }
-        await ctx.close();
-      }),
-    );
-
-  program
-    .command('delete')
-    .description('delete products from the index by id')
-    .argument('<ids...>', 'product ids')
-    .option('--data <dir>', 'data dir')
-    .option('--store <url>', 'vector store URL (default lance:<data dir>; postgres://, qdrant://, pinecone://)')
-    .option('--model <folder|hf-id>', 'model (must match the index)')
-    .option('--config <file>', 'JSON config file')
-    .action(
-      action(async (ids: string[], flags: GlobalFlags) => {
-        const ctx = await buildContext(configFrom({ data: flags.data, store: flags.store, model: flags.model, config: flags.config }));
-        const removed = await ctx.store.delete(ids);
-        process.stdout.write(`deleted ${removed} of ${ids.length} ids; ${await ctx.store.count()} products remain\n`);
-        await ctx.close();
       }),
     );
 }

@@ -3,12 +3,13 @@
 // calls a service.
 import { Command } from 'commander';
 import { registerIndexCommand } from './index.command.js';
+import { registerDeleteCommand } from './delete.command.js';
 import { registerSearchCommand } from './search.command.js';
 import { registerServeCommand } from './serve.command.js';
 import { registerInfoCommand } from './info.command.js';
 import { registerEvalCommand } from './eval.command.js';
 import { registerMigrateCommand } from './migrate.command.js';
-import { CONFIG_ENV_VARS } from '../config/config.js';
+import { CONFIG_ENV_VARS, tracingFromEnv } from '../config/config.js';
 import { startTracing } from '../observability/tracing.js';
 
 const program = new Command();
@@ -19,6 +20,7 @@ program
   .addHelpText('after', `\nEnvironment: ${CONFIG_ENV_VARS.join(', ')}`);
 
 registerIndexCommand(program);
+registerDeleteCommand(program);
 registerServeCommand(program);
 registerSearchCommand(program);
 registerInfoCommand(program);
@@ -26,6 +28,6 @@ registerEvalCommand(program);
 registerMigrateCommand(program);
 
 // Traces go out by OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT (or the traces variant) is set.
-const tracing = startTracing();
+const tracing = startTracing({ settings: tracingFromEnv() });
 await program.parseAsync(process.argv);
 if (tracing.enabled && process.argv[2] !== 'serve') await tracing.shutdown().catch(() => undefined);

@@ -3,9 +3,10 @@
 import type { Command } from 'commander';
 import { action, configFrom, type GlobalFlags } from './common.js';
 import { AppError } from '../errors/app-error.js';
-import { openVectorStore, STORE_URL_FORMS } from '../stores/vector/open-store.js';
+import { STORE_URL_FORMS } from '../stores/vector/open-store.js';
+import { redactUrl } from '../stores/vector/model-guard.js';
 import { migrateIndex } from '../services/migrate.service.js';
-import type { VectorStore } from '../stores/vector/vector-store.js';
+import { buildMigrateContext } from '../context.js';
 
 interface MigrateFlags extends GlobalFlags {
   from: string;
@@ -13,8 +14,6 @@ interface MigrateFlags extends GlobalFlags {
   batchSize: string;
   json?: boolean;
 }
-
-const redact = (url: string) => url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 
 export function registerMigrateCommand(program: Command): void {
   program
@@ -34,14 +33,11 @@ export function registerMigrateCommand(program: Command): void {
           throw new AppError('BAD_REQUEST', `--batch-size must be an integer from 1 to 100000, not ${flags.batchSize}`);
         }
         if (flags.from === flags.to) throw new AppError('BAD_REQUEST', '--from and --to name the same store');
-        let from: VectorStore | null = null;
-        let to: VectorStore | null = null;
+        const stores = await buildMigrateContext(config, { from: flags.from, to: flags.to });
         try {
-          from = await openVectorStore({ url: flags.from, dataDir: config.dataDir });
-          to = await openVectorStore({ url: flags.to, dataDir: config.dataDir });
           const report = await migrateIndex({
-            from,
-            to,
+            from: stores.from,
+            to: stores.to,
             batchSize,
             onProgress: (p) => process.stderr.write(`\rmigrate: ${p.scanned} scanned, ${p.copied} copied, ${p.skipped} already there`),
           });
@@ -49,7 +45,7 @@ export function registerMigrateCommand(program: Command): void {
           if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
           else
             process.stdout.write(
-              `migrated ${redact(flags.from)} -> ${redact(flags.to)}: ${report.copied} copied, ${report.skipped} already there, ` +
+              `migrated ${redactUrl(flags.from)} -> ${redactUrl(flags.to)}: ${report.copied} copied, ${report.skipped} already there, ` +
                 `source ${report.sourceCount}, target ${report.targetCount}, ${report.wallSeconds.toFixed(1)} s\n`,
             );
           if (!report.ok) {
@@ -62,8 +58,7 @@ export function registerMigrateCommand(program: Command): void {
             );
           }
         } finally {
-          await from?.close();
-          await to?.close();
+          await stores.close();
         }
       }),
     );

@@ -4,9 +4,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { action, collect, configFrom, type GlobalFlags } from './common.js';
-import { buildContext } from '../context.js';
+import { buildSearchContext } from '../context.js';
+import { searchLimitsForHelp } from '../config/config.js';
 import { AppError, errorMessage } from '../errors/app-error.js';
 import type { Filters, Hit } from '../domain/types.js';
+import type { Hit as WireHit, SearchRequest, SearchResponse } from '../api/search.schema.js';
+import type { ErrorBody } from '../api/status.schema.js';
 import { renderResultsPage } from '../http/render-html.js';
 import { probeImage } from '../model/image-decode.js';
 
@@ -19,7 +22,8 @@ interface SearchFlags extends GlobalFlags {
   url?: string;
 }
 
-type CliHit = Hit & { imageUrl?: string };
+/** A hit from the local index (with its image reference) or from a server (with its image URL). */
+type CliHit = Omit<Hit, 'imageRef'> & { imageRef?: string; imageUrl?: string };
 
 export function parseFilterFlags(values: string[] = []): Filters | undefined {
   if (values.length === 0) return undefined;
@@ -38,7 +42,7 @@ async function dataUri(bytes: Buffer): Promise<string> {
   return `data:image/${format === 'jpeg' ? 'jpeg' : format};base64,${bytes.toString('base64')}`;
 }
 
-async function searchViaServer(url: string, body: Record<string, unknown>, image?: Buffer, imageName?: string) {
+async function searchViaServer(url: string, body: SearchRequest, image?: Buffer, imageName?: string): Promise<{ hits: WireHit[]; tookMs: number; truncated: boolean }> {
   let response: Response;
   try {
     if (image) {
@@ -52,18 +56,20 @@ async function searchViaServer(url: string, body: Record<string, unknown>, image
   } catch (e) {
     throw new AppError('NOT_READY', `no Vitrine server answers at ${url}: ${errorMessage(e)}`);
   }
-  const payload = (await response.json().catch(() => ({}))) as { hits?: CliHit[]; tookMs?: number; code?: string; message?: string; truncated?: boolean };
+  // Whatever answers at that address may not be a Vitrine server, so any field may be missing.
+  const payload = (await response.json().catch(() => ({}))) as Partial<SearchResponse & ErrorBody>;
   if (!response.ok) throw new AppError('BAD_REQUEST', `server answered ${response.status} ${payload.code ?? ''}: ${payload.message ?? ''}`);
   return { hits: payload.hits ?? [], tookMs: payload.tookMs ?? 0, truncated: payload.truncated ?? false };
 }
 
 export function registerSearchCommand(program: Command): void {
+  const limits = searchLimitsForHelp();
   program
     .command('search')
     .description('search the index by text or by image')
     .argument('[text]', 'query text')
     .option('--image <file>', 'search with this photo instead of (or with) a text')
-    .option('-k, --top-k <n>', 'number of results (default 8, at most 100)')
+    .option('-k, --top-k <n>', `number of results (default ${limits.defaultK}, at most ${limits.maxK})`)
     .option('--filter <field=value>', 'keep products whose field equals value (repeatable; repeated fields mean "any of")', collect, [])
     .option('--json', 'print JSON')
     .option('--out <file.html>', 'write a self-contained HTML page of the results')
@@ -99,11 +105,12 @@ export function registerSearchCommand(program: Command): void {
             }
           }
         } else {
-          const ctx = await buildContext(configFrom({ data: flags.data, store: flags.store, model: flags.model, config: flags.config }));
+          const ctx = await buildSearchContext(configFrom({ data: flags.data, store: flags.store, model: flags.model, config: flags.config }));
           try {
-            ({ hits, tookMs, truncated } = await ctx.search.search({ text, image, k, filters }));
+            const result = await ctx.search.search({ text, image, k, filters });
+            ({ hits, tookMs, truncated } = result);
             if (flags.out) {
-              for (const h of hits) {
+              for (const h of result.hits) {
                 const bytes = await ctx.loadImage(h.imageRef).catch(() => null);
                 if (bytes) images.set(h.id, await dataUri(bytes));
               }

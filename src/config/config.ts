@@ -1,5 +1,6 @@
 // The only place that reads process.env. Precedence: defaults < config file (JSON) < environment < CLI flags.
-// Every bad key is reported at once; the result is frozen.
+// Every bad key is reported at once; the result is frozen. What must be known before a config can be loaded (the
+// tracing switch, the debug switch for stack traces) is read here too, by small functions of their own.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
@@ -16,6 +17,9 @@ export const ConfigSchema = z
     pineconeApiKey: z.string().min(1).optional(),
     model: z.string().min(1).optional(),
     modelCacheDir: z.string().min(1).optional(),
+    /** Hugging Face hub address and token for models named by id (the standard HF_ENDPOINT, HF_TOKEN). */
+    hubEndpoint: z.string().url().optional(),
+    hubToken: z.string().min(1).optional(),
     host: z.string().min(1).default('0.0.0.0'),
     port: intFrom(0, 65535).default(30000),
     batchSize: intFrom(1, 1024).default(32),
@@ -24,6 +28,8 @@ export const ConfigSchema = z
     maxImagePixels: intFrom(1, 1_000_000_000).default(50_000_000),
     maxQueryChars: intFrom(1, 1_000_000).default(1000),
     maxK: intFrom(1, 10_000).default(100),
+    /** Results when a query names no k (at most maxK). */
+    defaultK: intFrom(1, 10_000).default(8),
     /** Seconds to wait for an image URL in a catalog. */
     fetchTimeoutSeconds: intFrom(1, 3600).default(30),
     /** Result sets kept by the query cache; 0 disables caching. */
@@ -43,6 +49,8 @@ const ENV_KEYS: Record<string, keyof z.infer<typeof ConfigSchema>> = {
   PINECONE_API_KEY: 'pineconeApiKey',
   VITRINE_MODEL: 'model',
   VITRINE_MODEL_CACHE: 'modelCacheDir',
+  HF_ENDPOINT: 'hubEndpoint',
+  HF_TOKEN: 'hubToken',
   VITRINE_HOST: 'host',
   VITRINE_PORT: 'port',
   VITRINE_BATCH_SIZE: 'batchSize',
@@ -51,6 +59,7 @@ const ENV_KEYS: Record<string, keyof z.infer<typeof ConfigSchema>> = {
   VITRINE_MAX_IMAGE_PIXELS: 'maxImagePixels',
   VITRINE_MAX_QUERY_CHARS: 'maxQueryChars',
   VITRINE_MAX_K: 'maxK',
+  VITRINE_DEFAULT_K: 'defaultK',
   VITRINE_FETCH_TIMEOUT_SECONDS: 'fetchTimeoutSeconds',
   VITRINE_LOG_LEVEL: 'logLevel',
   VITRINE_CACHE_ENTRIES: 'cacheEntries',
@@ -95,4 +104,56 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     throw new AppError('CONFIG_ERROR', `invalid configuration: ${problems.join('; ')}`);
   }
   return Object.freeze(parsed.data);
+}
+
+/**
+ * Offsets beyond this are refused: a deep page costs a search for offset + k candidates, and hosted stores cap
+ * that (Pinecone returns at most 10,000).
+ */
+const MAX_OFFSET = 10_000;
+
+/** What a search may ask for; the API, its OpenAPI document, the web page and the CLI help all show these. */
+export interface SearchLimits {
+  /** k when a query names none. */
+  defaultK: number;
+  maxK: number;
+  maxOffset: number;
+  /** Longer query texts are refused (BAD_REQUEST); the model's own context cuts shorter ones. */
+  maxQueryChars: number;
+}
+
+/** The search limits a config sets; a default k above maxK is lowered to maxK. */
+export function searchLimits(config: Pick<Config, 'defaultK' | 'maxK' | 'maxQueryChars'>): SearchLimits {
+  return { defaultK: Math.min(config.defaultK, config.maxK), maxK: config.maxK, maxOffset: MAX_OFFSET, maxQueryChars: config.maxQueryChars };
+}
+
+/** The limits of a config left at its defaults. */
+export const DEFAULT_SEARCH_LIMITS: SearchLimits = searchLimits(ConfigSchema.parse({}));
+
+/** The limits in effect for `--help` text: the environment's (and VITRINE_CONFIG's), or the defaults when invalid. */
+export function searchLimitsForHelp(env: NodeJS.ProcessEnv = process.env): SearchLimits {
+  try {
+    return searchLimits(loadConfig({ env }));
+  } catch {
+    return DEFAULT_SEARCH_LIMITS;
+  }
+}
+
+/** Tracing, from the standard OpenTelemetry variables: export by OTLP only when an endpoint is named. */
+export interface TracingSettings {
+  enabled: boolean;
+  serviceName: string;
+}
+
+export function tracingFromEnv(env: NodeJS.ProcessEnv = process.env): TracingSettings {
+  const off = (env.OTEL_TRACES_EXPORTER ?? '').split(',').includes('none') || env.OTEL_SDK_DISABLED === 'true';
+  return {
+    enabled: !off && Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT),
+    serviceName: env.OTEL_SERVICE_NAME || 'vitrine',
+  };
+}
+
+/** VITRINE_DEBUG: print the stack of an unexpected error (the CLI reports errors before any config is loaded). */
+export function debugFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.VITRINE_DEBUG);
 }

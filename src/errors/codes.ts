@@ -10,6 +10,10 @@ export const ERROR_CODES = {
   MODEL_NOT_FOUND: { httpStatus: 500, description: 'The model folder or id could not be loaded.' },
   MODEL_MISMATCH: { httpStatus: 409, description: 'The index was built with another model; re-index to use this one.' },
   CATALOG_ERROR: { httpStatus: 400, description: 'The catalog file is missing or unreadable.' },
+  NO_INDEX: {
+    httpStatus: 503,
+    description: 'The store holds no index yet (never indexed); the message names the store and the index command.',
+  },
   STORE_ERROR: { httpStatus: 503, description: 'The vector store failed or is unavailable.' },
   NOT_READY: { httpStatus: 503, description: 'The service is still loading its model or store.' },
   CONFIG_ERROR: { httpStatus: 500, description: 'The configuration is invalid.' },

@@ -1,5 +1,5 @@
 // The ports an eval run needs: the same model loader, store, indexer and image reader that users run, passed in
-// so the runners can be tested with fakes and the CLI wires the real adapters (see default-runtime.ts).
+// so the runners can be tested with fakes and the CLI wires the real adapters (buildEvalRuntime in src/context.ts).
 import type { Product } from '../domain/types.js';
 import type { Embedder } from '../model/embedder.js';
 import type { VectorStore } from '../stores/vector/vector-store.js';
@@ -20,7 +20,7 @@ export interface IndexGalleryOptions {
 
 export interface EvalRuntime {
   loadEmbedder(model: string): Promise<Embedder>;
-  /** Opens (creating when missing) the vector store kept in `dir`. */
+  /** Opens the vector store kept in `dir` (created by its first write). */
   openStore(dir: string): Promise<VectorStore>;
   /** Indexes products as `vitrine index` does, skipping unchanged ones. */
   indexGallery(options: IndexGalleryOptions): Promise<GalleryIndexReport>;

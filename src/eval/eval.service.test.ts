@@ -49,6 +49,10 @@ class FakeEmbedder implements Embedder {
 
 class MemoryStore implements VectorStore {
   constructor(readonly records: Map<string, IndexedRecord>) {}
+  readonly location = { label: 'a test store', reindexHint: 'start over', indexFlags: '' };
+  async expectModel() {
+    return this.readManifest();
+  }
   manifest: Awaited<ReturnType<VectorStore['readManifest']>> = null;
   async readManifest() {
     return this.records.size > 0 ? { model: new FakeEmbedder().manifest, attributeFields: [], metric: 'cosine' as const, normalized: true as const, createdAt: '', updatedAt: '' } : null;

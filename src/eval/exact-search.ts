@@ -1,7 +1,8 @@
 // Exact cosine top-k over vectors held in memory, for documents the store does not hold as such (a weighted mix
 // of image and title embeddings). Vectors are unit length, so cosine is the dot product. Pure.
 import { dot } from '../domain/vector-math.js';
-import { rankDocuments, type ScoredDoc } from './metrics.js';
+import { rankPage } from '../domain/ranking.js';
+import type { ScoredDoc } from './metrics.js';
 
 export interface ExactIndex {
   ids: readonly string[];
@@ -15,7 +16,7 @@ export function exactSearch(index: ExactIndex, query: Float32Array, k: number, e
     if (exclude?.has(index.ids[i])) continue;
     scored.push({ id: index.ids[i], score: dot(index.vectors[i], query) });
   }
-  return rankDocuments(scored).slice(0, k);
+  return rankPage(scored, { k });
 }
 
 /** Cosine similarity matrix: rows[i] . columns[j]. */

@@ -4,6 +4,7 @@
 // Example:
 //   const run = { queryId: 'red shirt', ranked: [{ id: 'a', score: 0.9 }], relevant: new Set(['a']) };
 //   evaluateRuns([run], { ks: [1, 5] }).means['recall@1']; // 1
+import { rankScored } from '../domain/ranking.js';
 
 /** A retrieved document and its similarity (higher is better). */
 export interface ScoredDoc {
@@ -48,7 +49,7 @@ export const DEFAULT_KS: readonly number[] = [1, 5, 10];
  * ascending id instead, which is what a reader expects when checking a table by hand.)
  */
 export function rankDocuments(docs: readonly ScoredDoc[]): ScoredDoc[] {
-  return [...docs].sort((a, b) => (b.score !== a.score ? b.score - a.score : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return rankScored(docs);
 }
 
 function relevantInTop(ranked: readonly ScoredDoc[], relevant: ReadonlySet<string>, k: number): number {

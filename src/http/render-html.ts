@@ -8,7 +8,8 @@ export function escapeHtml(value: string): string {
 export interface ResultsPage {
   /** What was searched, shown as the heading. */
   query: string;
-  hits: (Hit & { imageSrc: string })[];
+  /** Hits from the index or from a server: the page shows `imageSrc`, never the index's image reference. */
+  hits: (Omit<Hit, 'imageRef'> & { imageSrc: string })[];
   tookMs?: number;
 }
 

@@ -1,17 +1,8 @@
 // The Embedder port: what the rest of Vitrine needs from a CLIP-style model. The ONNX runtime implements it.
+import type { ModelManifest } from '../domain/manifest.js';
 
-/** Everything that identifies a model for an index: a store refuses vectors from another model. */
-export interface ModelManifest {
-  /** Folder path or Hugging Face id as configured. */
-  id: string;
-  /** SHA-256 over the model's ONNX, tokenizer and config files: changes whenever weights or preprocessing do. */
-  hash: string;
-  dimension: number;
-  /** The preprocessing settings read from preprocessor_config.json. */
-  preprocessing: Record<string, unknown>;
-  /** Token context length of the text tower. */
-  contextLength: number;
-}
+// The manifest type lives in domain/ (stores need it too, and stores sit beside model/, not above it).
+export type { ModelManifest };
 
 export interface TextEncoding {
   vectors: Float32Array[];

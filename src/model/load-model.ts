@@ -21,8 +21,10 @@ export interface LoadModelOptions {
   model?: string;
   /** Where hub downloads are kept. */
   cacheDir?: string;
-  /** Hub address; the standard HF_ENDPOINT variable sets it. */
+  /** Hub address (config's hubEndpoint, from the standard HF_ENDPOINT variable); default huggingface.co. */
   hubEndpoint?: string;
+  /** Hub token for gated or private models (config's hubToken, from HF_TOKEN). */
+  hubToken?: string;
   threads?: number;
   imageLimits?: ImageLimits;
   /** Called with download progress; defaults to silence. */
@@ -50,10 +52,11 @@ export function defaultCacheDir(): string {
   return path.join(os.homedir(), '.cache', 'vitrine', 'models');
 }
 
-async function downloadFile(url: string, dest: string, file: string, onProgress?: (e: DownloadProgress) => void): Promise<void> {
+async function downloadFile(url: string, dest: string, file: string, options: Pick<LoadModelOptions, 'hubToken' | 'onProgress'>): Promise<void> {
+  const { onProgress } = options;
   let response: Response;
   try {
-    response = await fetch(url, { headers: process.env.HF_TOKEN ? { authorization: `Bearer ${process.env.HF_TOKEN}` } : {} });
+    response = await fetch(url, { headers: options.hubToken ? { authorization: `Bearer ${options.hubToken}` } : {} });
   } catch (e) {
     throw new AppError('MODEL_NOT_FOUND', `could not download ${url}: ${errorMessage(e)} (offline? pass a local model folder with --model)`, { cause: e });
   }
@@ -82,11 +85,11 @@ async function downloadFile(url: string, dest: string, file: string, onProgress?
 }
 
 /** Makes sure a hub model's files are in the cache and returns its folder; files already there are kept. */
-export async function fetchHubModel(id: string, options: Pick<LoadModelOptions, 'cacheDir' | 'hubEndpoint' | 'onProgress'> = {}): Promise<string> {
+export async function fetchHubModel(id: string, options: Pick<LoadModelOptions, 'cacheDir' | 'hubEndpoint' | 'hubToken' | 'onProgress'> = {}): Promise<string> {
   const dir = path.join(options.cacheDir ?? defaultCacheDir(), ...id.split('/'));
-  const endpoint = (options.hubEndpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
+  const endpoint = (options.hubEndpoint ?? 'https://huggingface.co').replace(/\/+$/, '');
   for (const file of await missingModelFiles(dir)) {
-    await downloadFile(`${endpoint}/${id}/resolve/main/${file}`, path.join(dir, file), file, options.onProgress);
+    await downloadFile(`${endpoint}/${id}/resolve/main/${file}`, path.join(dir, file), file, options);
   }
   return dir;
 }

@@ -7,7 +7,8 @@ export function observedInstrumentation(metrics?: Metrics): Instrumentation {
   return {
     stage(name, attributes, fn) {
       return inSpan(`vitrine.${name}`, attributes, async () => {
-        const end = metrics?.stages[name].startTimer();
+        // Query stages have latency histograms; index stages (index.*) are traced only.
+        const end = (metrics?.stages as Partial<Record<string, Metrics['stages'][keyof Metrics['stages']]>> | undefined)?.[name]?.startTimer();
         try {
           return await fn();
         } finally {
@@ -17,6 +18,9 @@ export function observedInstrumentation(metrics?: Metrics): Instrumentation {
     },
     cache(cache, hit) {
       (hit ? metrics?.cacheHits : metrics?.cacheMisses)?.inc({ cache });
+    },
+    indexed(outcome, count) {
+      if (count > 0) metrics?.indexerItems.inc({ outcome }, count);
     },
   };
 }

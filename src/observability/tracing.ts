@@ -7,6 +7,7 @@ import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@ope
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import type { TracingSettings } from '../config/config.js';
 
 export const tracer = trace.getTracer('vitrine', '0.1.0');
 
@@ -16,25 +17,20 @@ export interface TracingHandle {
 }
 
 export interface StartTracingOptions {
-  env?: NodeJS.ProcessEnv;
+  /** From config (tracingFromEnv): whether an OTLP endpoint is named, and the service name. */
+  settings?: TracingSettings;
   /** Tests pass an in-memory exporter; spans are then exported synchronously. */
   exporter?: SpanExporter;
-}
-
-export function otlpConfigured(env: NodeJS.ProcessEnv): boolean {
-  if ((env.OTEL_TRACES_EXPORTER ?? '').split(',').includes('none') || env.OTEL_SDK_DISABLED === 'true') return false;
-  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
 }
 
 let provider: NodeTracerProvider | null = null;
 
 export function startTracing(options: StartTracingOptions = {}): TracingHandle {
-  const env = options.env ?? process.env;
   if (provider) return { enabled: true, shutdown: async () => undefined };
-  if (!options.exporter && !otlpConfigured(env)) return { enabled: false, shutdown: async () => undefined };
+  if (!options.exporter && !options.settings?.enabled) return { enabled: false, shutdown: async () => undefined };
   const processor = options.exporter ? new SimpleSpanProcessor(options.exporter) : new BatchSpanProcessor(new OTLPTraceExporter());
   provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME ?? 'vitrine', [ATTR_SERVICE_VERSION]: '0.1.0' }),
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.settings?.serviceName ?? 'vitrine', [ATTR_SERVICE_VERSION]: '0.1.0' }),
     spanProcessors: [processor],
   });
   provider.register();

@@ -4,6 +4,7 @@
 import { AppError } from '../errors/app-error.js';
 import type { IndexedRecord } from '../domain/types.js';
 import type { VectorStore } from '../stores/vector/vector-store.js';
+import { noIndexError } from '../stores/vector/model-guard.js';
 
 export interface MigrateProgress {
   scanned: number;
@@ -33,7 +34,7 @@ export async function migrateIndex(options: MigrateOptions): Promise<MigrateRepo
   const batchSize = options.batchSize ?? 500;
   const started = performance.now();
   const manifest = await from.readManifest();
-  if (!manifest) throw new AppError('STORE_ERROR', 'the source store holds no index: nothing to migrate');
+  if (!manifest) throw noIndexError(from.location);
   // Refuses (MODEL_MISMATCH) a target built with another model, before anything is written.
   await to.bindModel(manifest.model, manifest.attributeFields);
 

@@ -5,6 +5,8 @@ import { weightedMix } from '../domain/vector-math.js';
 import type { Facets, Filters, Hit } from '../domain/types.js';
 import type { Embedder } from '../model/embedder.js';
 import type { VectorStore } from '../stores/vector/vector-store.js';
+import { noIndexError } from '../stores/vector/model-guard.js';
+import { DEFAULT_SEARCH_LIMITS, type SearchLimits } from '../config/config.js';
 import { noInstrumentation, type Instrumentation } from './instrumentation.js';
 import { QueryCache, canonicalFilters, normalizeQueryText, sha256 } from './query-cache.js';
 
@@ -36,14 +38,8 @@ export interface SearchResult {
   tookMs: number;
 }
 
-export interface SearchLimits {
-  maxK: number;
-  maxQueryChars: number;
-  defaultK: number;
-  maxOffset: number;
-}
-
-export const DEFAULT_SEARCH_LIMITS: SearchLimits = { maxK: 100, maxQueryChars: 1000, defaultK: 8, maxOffset: 10_000 };
+// The limits come from config (searchLimits); re-exported for the callers that imported them from here.
+export { DEFAULT_SEARCH_LIMITS, type SearchLimits };
 
 function integerIn(value: unknown, name: string, min: number, max: number, fallback: number): number {
   if (value === undefined || value === null || value === '') return fallback;
@@ -135,7 +131,10 @@ export class SearchService {
     }
     if (productId) {
       const product = await this.observe.stage('metadata_lookup', { 'vitrine.product_id': productId }, () => this.deps.store.get(productId, { withVector: true }));
-      if (!product?.vector) throw new AppError('NOT_FOUND', `product ${productId} is not in the index`);
+      if (!product?.vector) {
+        if (!(await this.deps.store.readManifest())) throw noIndexError(this.deps.store.location);
+        throw new AppError('NOT_FOUND', `product ${productId} is not in the index`);
+      }
       parts.push({ vector: product.vector, weight: 1 });
     }
     const vector = parts.length === 1 ? parts[0].vector : weightedMix(parts);
@@ -161,10 +160,11 @@ export class SearchService {
     return { ...result, tookMs: elapsed(started) };
   }
 
-  /** Facet counts for every attribute field of the index. */
+  /** Facet counts for every attribute field of the index; NO_INDEX while the store was never indexed. */
   async facets(filters?: Filters): Promise<Facets> {
     const manifest = await this.deps.store.readManifest();
-    return this.deps.store.facets(manifest?.attributeFields ?? [], filters);
+    if (!manifest) throw noIndexError(this.deps.store.location);
+    return this.deps.store.facets(manifest.attributeFields, filters);
   }
 }
 

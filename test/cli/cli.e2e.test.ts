@@ -1,7 +1,7 @@
 // The built CLI as users run it (node dist/cli/main.js), on 1,000 real products of the shared catalog with the
 // tiny test model, plus a real server on a socket. `npm test` builds dist before running the suites.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { copyFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -191,6 +191,57 @@ describe.skipIf(!hasShared)('vitrine CLI on 1,000 shared products', () => {
     const empty = await vitrine(['search', '--data', data, '--model', TINY_MODEL]);
     expect(empty.code).toBe(1);
     expect(empty.stderr).toMatch(/EMPTY_QUERY/);
+  });
+
+  it('search and info refuse a data dir without an index (NO_INDEX) and create nothing', async () => {
+    const missing = path.join(work, 'never-indexed');
+    const search = await vitrine(['search', 'red dress', '--data', missing, '--model', TINY_MODEL]);
+    expect(search.code).toBe(1);
+    expect(search.stderr).toContain(`vitrine: error [NO_INDEX]: the data dir ${missing} holds no index yet: run vitrine index <catalog> --data ${missing} first`);
+    const info = await vitrine(['info', '--data', missing, '--json']);
+    expect(info.code).toBe(1);
+    expect(info.stderr).toMatch(/\[NO_INDEX\].*never-indexed holds no index yet/);
+    expect(info.stdout).toBe('');
+    expect(existsSync(missing)).toBe(false);
+    // A folder that exists but holds no index: refused the same way, and left empty.
+    const emptyDir = path.join(work, 'empty-folder');
+    await mkdir(emptyDir);
+    const again = await vitrine(['search', 'red dress', '--data', emptyDir, '--model', TINY_MODEL]);
+    expect(again.stderr).toMatch(/\[NO_INDEX\]/);
+    expect(await readdir(emptyDir)).toEqual([]);
+  });
+
+  it('serve starts on a data dir without an index, answers NO_INDEX, and serves the index once one is written', async () => {
+    const port = await freePort();
+    const later = path.join(work, 'filled-later');
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--host', '127.0.0.1', '--data', later, '--model', TINY_MODEL], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      let ready = false;
+      for (let i = 0; i < 300 && !ready; i++) {
+        ready = await fetch(`${base}/readyz`).then((r) => r.ok).catch(() => false);
+        if (!ready) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(ready).toBe(true);
+      const search = () => fetch(`${base}/api/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'shirt' }) });
+      const refused = await search();
+      expect(refused.status).toBe(503);
+      expect(await refused.json()).toMatchObject({ code: 'NO_INDEX', message: expect.stringContaining(`run vitrine index <catalog> --data ${later} first`) });
+      expect(existsSync(later)).toBe(false);
+      const small = path.join(work, 'later.csv');
+      await writeFile(small, rows.slice(0, 6).join('\n') + '\n');
+      const indexed = await vitrine(['index', small, '--images', path.join(SHARED, 'images'), '--data', later, '--model', TINY_MODEL]);
+      expect(indexed.stdout).toMatch(/ok 5, skipped 0 \(unchanged\), failed 0/);
+      let hits: { id: string }[] = [];
+      for (let i = 0; i < 100 && hits.length === 0; i++) {
+        const res = await search();
+        if (res.ok) hits = ((await res.json()) as { hits: { id: string }[] }).hits;
+        else await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(hits.map((h) => h.id).sort()).toEqual(ids.slice(0, 5).sort());
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 
   it('serves on a real socket; search --url works as a client, and the seed routes answer', async () => {

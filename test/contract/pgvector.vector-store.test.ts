@@ -60,9 +60,9 @@ if (!url) {
         await indexer.bindModel(modelManifest(), ['colour']);
         await indexer.upsert([record('a', 1, { colour: 'Red' })]);
         expect(await server.count({ colour: 'Red' })).toBe(1);
-        const before = await server.version();
+        const before = await server.version!();
         await indexer.upsert([record('b', 2, { colour: 'Red', size: 'XL' })]);
-        expect(await server.version()).not.toBe(before);
+        expect(await server.version!()).not.toBe(before);
         // Counts and facets are cached per index generation: another process's write shows at once.
         expect(await server.count({ colour: 'Red' })).toBe(2);
         expect((await server.facets(['colour'])).colour).toEqual([{ value: 'Red', count: 2 }]);

@@ -92,7 +92,7 @@ describe.skipIf(!liveKey)('PineconeVectorStore (live Pinecone)', () => {
   // Pinecone is eventually consistent: the live run checks a write becomes searchable, not the full contract.
   it('writes, finds and deletes a record', async () => {
     const name = process.env.PINECONE_TEST_INDEX ?? 'vitrine-contract';
-    const store = await PineconeVectorStore.open({ url: `pinecone://${name}?namespace=contract-${Date.now()}` });
+    const store = await PineconeVectorStore.open({ url: `pinecone://${name}?namespace=contract-${Date.now()}`, apiKey: liveKey });
     await store.bindModel(modelManifest(), ['colour']);
     await store.upsert([record('a', 1, { colour: 'Red' }), record('b', 2, { colour: 'Blue' })]);
     let hits: { id: string }[] = [];

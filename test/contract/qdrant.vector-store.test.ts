@@ -80,10 +80,10 @@ describe.skipIf(!live)('QdrantVectorStore (live Qdrant at QDRANT_URL)', () => {
     'QdrantVectorStore (live)',
     async () => {
       collection = uniqueName('vitrine_contract');
-      return QdrantVectorStore.open({ url: `${live!.replace(/\/+$/, '')}/${collection}` });
+      return QdrantVectorStore.open({ url: `${live!.replace(/\/+$/, '')}/${collection}`, apiKey: process.env.QDRANT_API_KEY });
     },
     async () => {
-      const s = await QdrantVectorStore.open({ url: `${live!.replace(/\/+$/, '')}/${collection}` });
+      const s = await QdrantVectorStore.open({ url: `${live!.replace(/\/+$/, '')}/${collection}`, apiKey: process.env.QDRANT_API_KEY });
       await s.drop();
     },
   );

@@ -1,7 +1,7 @@
 // One behavioural suite for every VectorStore adapter: each adapter's test file calls runVectorStoreContract.
 import { describe, expect, it, beforeEach, afterEach } from 'vitest';
 import type { VectorStore } from '../../src/stores/vector/vector-store.js';
-import type { ModelManifest } from '../../src/model/embedder.js';
+import type { ModelManifest } from '../../src/domain/manifest.js';
 import type { IndexedRecord } from '../../src/domain/types.js';
 import { l2Normalize } from '../../src/domain/vector-math.js';
 
@@ -47,6 +47,39 @@ export function runVectorStoreContract(name: string, open: () => Promise<VectorS
       expect(await store.count()).toBe(0);
       await store.bindModel(modelManifest(), []);
       expect(await store.search({ vector: unit(1), k: 5 })).toEqual([]);
+    });
+
+    it('a never-indexed store answers NO_INDEX to a search, naming the store and the index command, and reads as empty', async () => {
+      expect(await store.readManifest()).toBeNull();
+      const error = await store.search({ vector: unit(1), k: 5 }).catch((e) => e);
+      expect(error).toMatchObject({ code: 'NO_INDEX', httpStatus: 503 });
+      expect(error.message).toBe(`${store.location.label} holds no index yet: run vitrine index <catalog> ${store.location.indexFlags} first`);
+      expect(store.location.label).not.toMatch(/\/\/[^/\s]*:[^/\s]*@/);
+      await expect(store.upsert([record('a', 1)])).rejects.toMatchObject({ code: 'NO_INDEX' });
+      expect(await store.count()).toBe(0);
+      expect(await store.get('a')).toBeNull();
+      expect((await store.contentHashes(['a'])).size).toBe(0);
+      expect(await store.delete(['a'])).toBe(0);
+      expect(await store.facets([])).toEqual({});
+      for await (const batch of store.scan({ batchSize: 10, withVector: false })) expect(batch).toEqual([]);
+      // Reading wrote nothing: the store is still never-indexed.
+      expect(await store.expectModel(modelManifest())).toBeNull();
+      await expect(store.search({ vector: unit(1), k: 5 })).rejects.toMatchObject({ code: 'NO_INDEX' });
+    });
+
+    it('refuses another model with one MODEL_MISMATCH message naming both models and the store\'s re-index hint', async () => {
+      await seed();
+      const other = modelManifest({ id: 'other-model', hash: 'b'.repeat(64) });
+      const expected =
+        `the index in ${store.location.label} was built with model test-model (hash aaaaaaaaaaaa, 8 dims), ` +
+        `not other-model (hash bbbbbbbbbbbb, 8 dims): ${store.location.reindexHint}`;
+      const writer = await store.bindModel(other, []).catch((e) => e);
+      expect(writer).toMatchObject({ code: 'MODEL_MISMATCH', httpStatus: 409, message: expected });
+      expect(writer.details).toEqual({ indexModel: 'test-model', indexHash: 'a'.repeat(64), model: 'other-model', modelHash: 'b'.repeat(64) });
+      const reader = await store.expectModel(other).catch((e) => e);
+      expect(reader).toMatchObject({ code: 'MODEL_MISMATCH', message: expected });
+      expect((await store.expectModel(modelManifest()))?.model.id).toBe('test-model');
+      expect(await store.count()).toBe(4);
     });
 
     it('finds the exact vector first with score 1 and keeps metadata', async () => {

@@ -513,6 +513,23 @@ describe('GitHub Actions workflow', () => {
     expect(JSON.stringify(docker.steps)).toContain(`localhost:${PORT}/healthz`);
   });
 
+  it('runs the tests as .ci/run does: its apt packages, PostgreSQL primary and replica started first, then npm test', () => {
+    const ciRun = read('.ci/run');
+    const packages = /^packages=\(([^)]*)\)/m.exec(ciRun)?.[1].trim().split(/\s+/) ?? [];
+    expect(packages).toContain('debootstrap');
+    const runs: string[] = workflow.jobs.test.steps.map((s: Json) => String(s.run ?? ''));
+    const all = runs.join('\n');
+    for (const p of packages) expect(all, `the workflow installs ${p} as .ci/run does`).toMatch(new RegExp(`apt-get install[\\s\\S]*\\b${p}\\b`));
+    // Steps run in order, so the order of their commands in the file is the order they run in.
+    const order = ['bash scripts/postgres/start.sh', 'bash scripts/postgres/start-replica.sh', 'npm test'];
+    for (const command of order) {
+      expect(ciRun).toContain(command);
+      expect(all).toContain(command);
+    }
+    expect(order.map((c) => all.indexOf(c))).toEqual(order.map((c) => all.indexOf(c)).sort((a, b) => a - b));
+    expect(all).toContain('npm run typecheck');
+  });
+
   it('lints the chart and checks the Prometheus files with promtool', () => {
     const runs = workflow.jobs['deploy-files'].steps.map((s: Json) => s.run ?? '').join('\n');
     expect(runs).toContain('helm lint deploy/helm/vitrine');

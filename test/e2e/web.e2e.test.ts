@@ -36,6 +36,8 @@ let products: SyntheticProduct[] = [];
 let server: ChildProcess | undefined;
 let serverLog = '';
 let baseUrl = '';
+/** How the server was started, so a test can start a second one with other settings. */
+let serverArgs: (port: number) => string[] = () => [];
 let context: BrowserContext;
 let page: Page;
 /** Uncaught script errors in any page of the run; the last test expects none. */
@@ -116,15 +118,15 @@ describe.skipIf(!hasChromium)('web page (headless Chromium)', () => {
     }
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
-    let args: string[];
     if (USE_MOCK) {
-      args = [path.join(ROOT, 'web/dev/mock-server.mjs'), '--catalog', path.join(tmp, 'catalog'), '--port', String(port)];
+      serverArgs = (p) => [path.join(ROOT, 'web/dev/mock-server.mjs'), '--catalog', path.join(tmp, 'catalog'), '--port', String(p)];
     } else {
       if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
       const data = path.join(tmp, 'data');
       runCli(['index', path.join(tmp, 'catalog/catalog.csv'), '--data', data, '--model', MODEL]);
-      args = [CLI, 'serve', '--port', String(port), '--data', data, '--model', MODEL];
+      serverArgs = (p) => [CLI, 'serve', '--port', String(p), '--data', data, '--model', MODEL];
     }
+    const args = serverArgs(port);
     server = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     server.stdout?.on('data', (chunk) => (serverLog += chunk));
     server.stderr?.on('data', (chunk) => (serverLog += chunk));
@@ -377,6 +379,29 @@ describe.skipIf(!hasChromium)('web page (headless Chromium)', () => {
     await expect(phone.locator('#filters').getAttribute('open')).resolves.toBeNull();
     await phone.screenshot({ path: path.join(ARTIFACTS, 'phone.png') });
     await phone.close();
+  });
+
+  it("pages in chunks of the server's own largest k (VITRINE_MAX_K)", async () => {
+    const port = await freePort();
+    const small = spawn(process.execPath, serverArgs(port), { cwd: ROOT, stdio: 'ignore', env: { ...process.env, VITRINE_MAX_K: '10' } });
+    const smallPage = await context.newPage();
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await waitForReady(`${base}/readyz`, 120_000);
+      const asked: number[] = [];
+      smallPage.on('request', (request) => {
+        if (request.url().endsWith('/api/search')) asked.push(Number(JSON.parse(request.postData() ?? '{}').k));
+      });
+      await smallPage.goto(`${base}/?q=shirt&pages=2`);
+      await expect.poll(() => smallPage.locator('#grid > li.card').count()).toBe(20);
+      await smallPage.getByRole('button', { name: 'Load more' }).click();
+      await expect.poll(() => smallPage.locator('#grid > li.card').count()).toBe(30);
+      expect(asked).toEqual([10, 10, 10]);
+      await expect(smallPage.locator('#error').isVisible()).resolves.toBe(false);
+    } finally {
+      await smallPage.close();
+      small.kill('SIGTERM');
+    }
   });
 
   it('ran without a script error in the page', () => {

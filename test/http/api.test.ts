@@ -10,7 +10,7 @@ import { buildApp } from '../../src/http/app.js';
 import { buildContext, type AppContext } from '../../src/context.js';
 import { loadConfig } from '../../src/config/config.js';
 import { readCatalog } from '../../src/stores/catalog/read-catalog.js';
-import { runIndex } from '../../src/indexer/indexer.js';
+import { runIndex } from '../../src/services/index.service.js';
 import { openApiDocument } from '../../src/http/openapi.js';
 import { makeSyntheticCatalog, type SyntheticCatalog } from '../support/synthetic-catalog.js';
 

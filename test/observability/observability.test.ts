@@ -12,7 +12,8 @@ import { buildApp } from '../../src/http/app.js';
 import { buildContext, type AppContext } from '../../src/context.js';
 import { loadConfig } from '../../src/config/config.js';
 import { readCatalog } from '../../src/stores/catalog/read-catalog.js';
-import { runIndex } from '../../src/indexer/indexer.js';
+import { runIndex } from '../../src/services/index.service.js';
+import { observedInstrumentation } from '../../src/observability/instrumentation.js';
 import { makeSyntheticCatalog, type SyntheticCatalog } from '../support/synthetic-catalog.js';
 
 const TINY_MODEL = path.resolve(import.meta.dirname, '../fixtures/tiny-clip');
@@ -39,7 +40,7 @@ describe('observability and cache', () => {
     catalog = await makeSyntheticCatalog(24);
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'vitrine-obs-'));
     ctx = await buildContext(loadConfig({ env: {}, flags: { dataDir, model: TINY_MODEL } }));
-    await runIndex({ entries: readCatalog({ source: catalog.csv }), embedder: ctx.embedder, store: ctx.store, loadImage: ctx.loadImage, batchSize: 8, metrics: ctx.metrics });
+    await runIndex({ entries: readCatalog({ source: catalog.csv }), embedder: ctx.embedder, store: ctx.store, loadImage: ctx.loadImage, batchSize: 8, instrumentation: observedInstrumentation(ctx.metrics) });
     const stream = new Writable({
       write(chunk, _enc, cb) {
         for (const line of String(chunk).split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
@@ -61,7 +62,7 @@ describe('observability and cache', () => {
     // The indexing in beforeAll ran before the reset; index one more product to see its spans.
     await ctx.store.delete(['1000']);
     exporter.reset();
-    await runIndex({ entries: readCatalog({ source: catalog.csv }), embedder: ctx.embedder, store: ctx.store, loadImage: ctx.loadImage, batchSize: 8 });
+    await runIndex({ entries: readCatalog({ source: catalog.csv }), embedder: ctx.embedder, store: ctx.store, loadImage: ctx.loadImage, batchSize: 8, instrumentation: observedInstrumentation() });
     const names = exporter.getFinishedSpans().map((s) => s.name);
     expect(names).toEqual(expect.arrayContaining(['vitrine.index.load', 'vitrine.index.check', 'vitrine.index.decode', 'vitrine.index.embed', 'vitrine.index.write']));
     const embed = exporter.getFinishedSpans().find((s) => s.name === 'vitrine.index.embed')!;

@@ -38,7 +38,7 @@ describe.skipIf(!url || !hasShared)('migrate the shared catalog from the embedde
     await writeFile(catalog, [rows[0], ...sample].join('\n') + '\n');
     await vitrine(['index', catalog, '--images', path.join(SHARED, 'images'), '--data', lanceData]);
     pgStore = withOptions(url!, { table, exact: '1' });
-  }, 600_000);
+  });
   afterAll(async () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();

@@ -64,7 +64,7 @@ describe.skipIf(!replicaUrl)('pgvector: write to the primary, search the replica
     await primary.upsert([{ ...syntheticRecords(1, DIM, 12)[0], id: 'late-arrival' }]);
     await waitForReplay(primaryUrl!, replicaUrl!);
     expect(await replica.get('late-arrival')).not.toBeNull();
-    expect(await replica.version()).toBe(await primary.version());
+    expect(await replica.version!()).toBe(await primary.version!());
     await expect(replica.upsert(syntheticRecords(1, DIM, 13))).rejects.toMatchObject({
       code: 'STORE_ERROR',
       message: expect.stringContaining('read-only'),

@@ -14,6 +14,8 @@ const catalogDir = resolve(arg('catalog', 'test-artifacts/catalog'));
 const port = Number(arg('port', '30000'));
 const webDir = resolve(arg('web', 'dist/web'));
 const FACET_FIELDS_EXCLUDED = new Set(['id', 'title', 'image']);
+// VITRINE_MAX_K, as the real server reads it: tries the page against a server with a small largest k.
+const MAX_K = Number(process.env.VITRINE_MAX_K || 100);
 
 const [header, ...rows] = readFileSync(join(catalogDir, 'catalog.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
 const products = rows.map((cells) => {
@@ -75,6 +77,7 @@ async function handleSearch(req, res) {
   if (!q.text?.trim() && !q.productId && !image) return fail(res, 400, 'EMPTY_QUERY', 'Give text, an image or a productId.');
   const k = q.k ?? 8;
   const offset = q.offset ?? 0;
+  if (k > MAX_K) return fail(res, 400, 'BAD_REQUEST', `k must be an integer from 1 to ${MAX_K}, got ${k}`);
   const filters = q.filters ?? {};
   for (const field of Object.keys(filters)) if (!fields.includes(field)) return fail(res, 400, 'UNKNOWN_FILTER_FIELD', `No field ${field}`);
   const imageHash = image && createHash('sha256').update(image).digest('hex');
@@ -109,6 +112,9 @@ const server = createServer(async (req, res) => {
   try {
     if (url.pathname === '/healthz' || url.pathname === '/readyz') return send(res, 200, { ok: true });
     if (url.pathname === '/api/search' && req.method === 'POST') return await handleSearch(req, res);
+    if (url.pathname === '/api/limits') {
+      return send(res, 200, { defaultK: 8, maxK: MAX_K, maxOffset: 10000, maxQueryChars: 1000, maxUploadBytes: 20971520 });
+    }
     if (url.pathname === '/api/facets') {
       const filters = url.searchParams.has('filters') ? JSON.parse(url.searchParams.get('filters')) : {};
       return send(res, 200, { facets: facetsFor(filters), total: products.filter((p) => matches(p, filters)).length });

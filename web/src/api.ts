@@ -1,41 +1,20 @@
 // Typed client for the Vitrine HTTP API: the one module of the page that calls fetch, so every
 // failure reaches the UI as an ApiError with a code, whatever went wrong on the way.
 
+import type { ApiLimits } from '../../src/api/limits.schema.js';
+import type { FacetsResponse, Product, SearchRequest, SearchResponse } from '../../src/api/search.schema.js';
+import type { ErrorBody } from '../../src/api/status.schema.js';
+
+// The wire shapes are the server's own (src/api, declared once with zod); only their types come in, so the
+// bundle carries no schema code.
+export type { ApiLimits, FacetsResponse, Product, SearchResponse };
+export type { Facets, FacetValue, Hit } from '../../src/api/search.schema.js';
+
 /** Selected filter values per field; several values of one field match any of them. */
 export type Filters = Record<string, string[]>;
 
-export interface Hit {
-  id: string;
-  score: number;
-  title: string;
-  imageUrl: string;
-  attributes: Record<string, string>;
-}
-
-export interface FacetValue {
-  value: string;
-  count: number;
-}
-export type Facets = Record<string, FacetValue[]>;
-
-export interface SearchResponse {
-  hits: Hit[];
-  tookMs: number;
-  k: number;
-  offset: number;
-  /** Products matching the filters (the population the ranking ran over). */
-  total: number;
-  /** The query text was cut to the model's context length. */
-  truncated?: boolean;
-  facets?: Facets;
-}
-
-export interface FacetsResponse {
-  facets: Facets;
-  total: number;
-}
-
-export interface SearchRequest {
+/** One search as the page asks for it: the wire fields plus the photo, which travels as multipart. */
+export interface SearchParams {
   text?: string;
   productId?: string;
   image?: File;
@@ -64,8 +43,8 @@ export class ApiError extends Error {
  * Runs one search. A photo goes as multipart (the server decodes it); anything else as JSON.
  * @example await search({ text: 'red dress', k: 24, offset: 0, filters: { gender: ['Women'] }, facets: true })
  */
-export function search(request: SearchRequest, signal?: AbortSignal): Promise<SearchResponse> {
-  const fields: Record<string, unknown> = {
+export function search(request: SearchParams, signal?: AbortSignal): Promise<SearchResponse> {
+  const fields: SearchRequest = {
     k: request.k,
     offset: request.offset,
     facets: request.facets,
@@ -97,16 +76,14 @@ export function fetchFacets(filters: Filters, signal?: AbortSignal): Promise<Fac
   return call<FacetsResponse>(`/api/facets${query}`, { signal });
 }
 
-export interface Product {
-  id: string;
-  title: string;
-  imageUrl: string;
-  attributes: Record<string, string>;
-}
-
 /** One indexed product (for the caption of a "more like this" search restored from a link). */
 export function fetchProduct(productId: string, signal?: AbortSignal): Promise<Product> {
   return call<Product>(`/api/products/${encodeURIComponent(productId)}`, { signal });
+}
+
+/** The server's search limits (largest k and offset, ...), from its config. */
+export function fetchLimits(signal?: AbortSignal): Promise<ApiLimits> {
+  return call<ApiLimits>('/api/limits', { signal });
 }
 
 /** The photo of an indexed product, for when only its id is known (e.g. a reloaded "more like this"). */
@@ -130,7 +107,8 @@ async function call<T>(url: string, init: RequestInit): Promise<T> {
     payload = undefined;
   }
   if (!response.ok) {
-    const body = (payload ?? {}) as { code?: unknown; message?: unknown };
+    // Whatever answered (a proxy, a crashed server) may not speak the API's error shape: check, don't trust.
+    const body = (payload ?? {}) as Partial<Record<keyof ErrorBody, unknown>>;
     throw new ApiError(
       typeof body.code === 'string' ? body.code : `HTTP_${response.status}`,
       typeof body.message === 'string' ? body.message : `The server answered ${response.status} ${response.statusText}.`,

@@ -6,9 +6,11 @@ import {
   ApiError,
   NETWORK_ERROR,
   fetchFacets,
+  fetchLimits,
   fetchProduct,
   productImageUrl,
   search,
+  type ApiLimits,
   type Facets,
   type Hit,
   type SearchResponse,
@@ -17,9 +19,8 @@ import { byId } from './dom.js';
 import { countFilters, MAX_PAGES, stateFromSearch, stateToSearch, toggleFilter, type PageState } from './url-state.js';
 import { formatMs, hideError, renderFacets, renderHits, showError } from './view.js';
 
+/** Results per "Load more", unless the server's largest k is smaller. */
 const PAGE_SIZE = 24;
-/** The API's largest k: a restored "pages=5" link is fetched in chunks of this size. */
-const MAX_K = 100;
 const DEBOUNCE_MS = 250;
 /** Phone photos are often 5-12 MB; the model looks at 224 px, so big files are shrunk before upload. */
 const SHRINK_ABOVE_BYTES = 2_000_000;
@@ -45,6 +46,21 @@ let inFlight: AbortController | null = null;
 let debounceTimer: number | undefined;
 /** True while the history entry on top was made by typing, so further keystrokes replace it. */
 let typingEntry = false;
+/** The server's limits (its config decides the largest k and offset); asked once, again after a failure. */
+let limitsRequest: Promise<ApiLimits> | null = null;
+
+function serverLimits(): Promise<ApiLimits> {
+  limitsRequest ??= fetchLimits().catch((error: unknown) => {
+    limitsRequest = null;
+    throw error;
+  });
+  return limitsRequest;
+}
+
+/** Hits per page: the page's own size, or the server's largest k if that is smaller. */
+function pageSize(limits: ApiLimits): number {
+  return Math.min(PAGE_SIZE, limits.maxK);
+}
 
 function hasQuery(): boolean {
   return state.text.trim() !== '' || state.productId !== null || queryImage !== null;
@@ -89,9 +105,9 @@ function searchPage(offset: number, k: number, withFacets: boolean, signal: Abor
   );
 }
 
-/** Another page exists, and the URL can still say how many pages are shown. */
-function moreAvailable(page: SearchResponse, requested: number, shown: number): boolean {
-  return page.hits.length >= requested && shown < page.total && shown < MAX_PAGES * PAGE_SIZE;
+/** Another page exists, the server takes its offset, and the URL can still say how many pages are shown. */
+function moreAvailable(page: SearchResponse, requested: number, shown: number, limits: ApiLimits): boolean {
+  return page.hits.length >= requested && shown < page.total && shown <= limits.maxOffset && shown < MAX_PAGES * pageSize(limits);
 }
 
 /** Re-runs the whole search for the current state (first `state.pages` pages, with facet counts). */
@@ -118,14 +134,16 @@ async function refresh(mode: HistoryMode): Promise<void> {
       drawFacets();
       return;
     }
-    const wanted = Math.min(state.pages, MAX_PAGES) * PAGE_SIZE;
-    let requested = Math.min(wanted, MAX_K);
+    const limits = await serverLimits();
+    // A restored "pages=5" link is fetched in chunks of the server's largest k.
+    const wanted = Math.min(state.pages, MAX_PAGES) * pageSize(limits);
+    let requested = Math.min(wanted, limits.maxK);
     const first = await searchPage(0, requested, true, controller.signal);
     const collected = [...first.hits];
     let last = first;
     let tookMs = first.tookMs;
-    while (collected.length < wanted && moreAvailable(last, requested, collected.length)) {
-      requested = Math.min(MAX_K, wanted - collected.length);
+    while (collected.length < wanted && moreAvailable(last, requested, collected.length, limits)) {
+      requested = Math.min(limits.maxK, wanted - collected.length);
       last = await searchPage(collected.length, requested, false, controller.signal);
       collected.push(...last.hits);
       tookMs += last.tookMs;
@@ -135,7 +153,7 @@ async function refresh(mode: HistoryMode): Promise<void> {
     facets = first.facets ?? facets;
     if (state.productId && !likeTitle) void lookUpLikeTitle(state.productId);
     renderHits(grid, hits, false, moreLikeThis);
-    loadMoreButton.hidden = !moreAvailable(last, requested, hits.length);
+    loadMoreButton.hidden = !moreAvailable(last, requested, hits.length, limits);
     showStatus(first.total, tookMs, performance.now() - started);
     if (first.truncated) status.append(' · your text was shortened to what the model reads');
     if (hits.length === 0) {
@@ -161,13 +179,15 @@ async function loadMore(): Promise<void> {
   const controller = startRequest();
   const started = performance.now();
   try {
-    const page = await searchPage(hits.length, PAGE_SIZE, false, controller.signal);
+    const limits = await serverLimits();
+    const size = pageSize(limits);
+    const page = await searchPage(hits.length, size, false, controller.signal);
     const hadFocus = document.activeElement === loadMoreButton;
     hideError();
     hits.push(...page.hits);
     renderHits(grid, page.hits, true, moreLikeThis);
-    loadMoreButton.hidden = !moreAvailable(page, PAGE_SIZE, hits.length);
-    state.pages = Math.min(Math.ceil(hits.length / PAGE_SIZE), MAX_PAGES);
+    loadMoreButton.hidden = !moreAvailable(page, size, hits.length, limits);
+    state.pages = Math.min(Math.ceil(hits.length / size), MAX_PAGES);
     commitUrl('replace');
     showStatus(page.total, page.tookMs, performance.now() - started);
     // When the last page hides the button, its focus would drop to the page top: hand it to the first new result.
@@ -424,4 +444,6 @@ function wireControls(): void {
 wireSearchBox();
 wirePhotoInputs();
 wireControls();
+// Asked for at once, beside the first answer; a failure shows when a search needs them.
+serverLimits().catch(() => undefined);
 void refresh('replace');

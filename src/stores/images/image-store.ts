@@ -2,9 +2,7 @@
 // reach them without the indexing machine's disk. put() returns the URL (or local path) to record as the
 // product's imageRef; search results then carry it.
 //
-// Example:
-//   const images = await openImageStore('gs://shop-images/catalog?public_base=https://cdn.example.com');
-//   const imageRef = await images.put('15970', jpegBytes, 'image/jpeg');
+// Adapters: fs.image-store.ts, gcs.image-store.ts, s3.image-store.ts; open-image-store.ts picks one by URL.
 import { AppError } from '../../errors/app-error.js';
 
 export interface StoredImage {
@@ -46,25 +44,4 @@ export function sniffContentType(bytes: Uint8Array): string {
 export function prefixed(prefix: string, key: string): string {
   const p = prefix.replace(/^\/+|\/+$/g, '');
   return p ? `${p}/${key}` : key;
-}
-
-/**
- * Opens the image store a URL names:
- *   ./images, file:./images                          local folder (the default)
- *   gs://bucket/prefix?public_base=...&signed=3600   Google Cloud Storage (api_endpoint=... for emulators)
- *   s3://bucket/prefix?region=...&endpoint=...       S3 or an S3-compatible service (MinIO, R2: endpoint=...)
- * SDKs load only for the scheme used.
- */
-export async function openImageStore(url: string): Promise<ImageStore> {
-  if (url.startsWith('gs://')) {
-    const { GcsImageStore } = await import('./gcs.image-store.js');
-    return GcsImageStore.fromUrl(url);
-  }
-  if (url.startsWith('s3://')) {
-    const { S3ImageStore } = await import('./s3.image-store.js');
-    return S3ImageStore.fromUrl(url);
-  }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) throw new AppError('CONFIG_ERROR', `unknown image store URL ${url}; expected ${IMAGE_STORE_URL_FORMS}`);
-  const { FsImageStore } = await import('./fs.image-store.js');
-  return new FsImageStore({ dir: url.startsWith('file:') ? url.slice('file:'.length) : url });
 }

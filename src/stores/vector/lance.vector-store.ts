@@ -1,22 +1,25 @@
 // The embedded default store: LanceDB tables under the data dir, exact (flat) cosine search by default, with an
 // optional ANN index. Attribute fields become their own columns (attr_0, attr_1, ...) so filters run inside
 // LanceDB as prefilters; the manifest beside the table maps field names to columns and records the model.
+// Reading never creates anything: the data dir is made on the first write (LanceDB's connect would make it).
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Schema, Utf8 } from 'apache-arrow';
 import { AppError, errorMessage } from '../../errors/app-error.js';
-import { countFacets, normalizeFilters, type NormalizedFilters } from '../../domain/filters.js';
-import type { Attributes, Facets, Filters, IndexedRecord } from '../../domain/types.js';
-import type { ModelManifest } from '../../model/embedder.js';
-import { assertDimension, newAttributeFields } from './records.js';
-import type { StoreManifest, StoredHit, StoredItem, VectorSearchOptions, VectorStore } from './vector-store.js';
+import { countFacets, type NormalizedFilters } from '../../domain/filters.js';
+import { publicManifest, type StoreManifest } from '../../domain/manifest.js';
+import type { Attributes, Facets, IndexedRecord } from '../../domain/types.js';
+import type { StoreLocation } from './model-guard.js';
+import { attributeColumns, VectorStoreKernel, type ManifestDecision, type NearestQuery, type VectorStoreDriver } from './store-kernel.js';
+import type { StoredHit, StoredItem, StoredRecord } from './vector-store.js';
 
 const TABLE = 'products';
 const MANIFEST_FILE = 'manifest.json';
 
+/** The manifest as saved in manifest.json: the column of each attribute field beside the manifest. */
 interface LanceManifest extends StoreManifest {
-  /** attribute field -> column name */
   columns: Record<string, string>;
 }
 
@@ -30,121 +33,103 @@ export function sqlString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-export function reindexHint(dataDir: string): string {
-  return `re-index with this model into a new data dir (vitrine index <catalog> --data <new dir> --model <model>), or delete ${dataDir} and index again`;
+export function lanceLocation(dataDir: string): StoreLocation {
+  const dir = path.resolve(dataDir);
+  return {
+    label: `the data dir ${dir}`,
+    reindexHint: `re-index with this model into a new data dir (vitrine index <catalog> --data <new dir> --model <model>), or delete ${dir} and index again`,
+    indexFlags: `--data ${dir}`,
+  };
 }
 
-export function checkModelMatches(existing: ModelManifest, model: ModelManifest, dataDir: string): void {
-  if (existing.hash !== model.hash || existing.dimension !== model.dimension) {
-    throw new AppError(
-      'MODEL_MISMATCH',
-      `the index in ${dataDir} was built with model ${existing.id} (hash ${existing.hash.slice(0, 12)}, ${existing.dimension} dims), ` +
-        `not ${model.id} (hash ${model.hash.slice(0, 12)}, ${model.dimension} dims): ${reindexHint(dataDir)}`,
-      { details: { indexModel: existing.id, indexHash: existing.hash, model: model.id, modelHash: model.hash } },
-    );
-  }
-}
-
-export class LanceVectorStore implements VectorStore {
+class LanceDriver implements VectorStoreDriver {
+  readonly location: StoreLocation;
+  private db: lancedb.Connection | null = null;
   private table: lancedb.Table | null = null;
-  private manifest: LanceManifest | null = null;
+  /** attribute field -> column, from the manifest last read or written. */
+  private columns: Record<string, string> = {};
+  private updatedAt = '';
   private snapshot: { version: number; items: { id: string; attributes: Attributes }[] } | null = null;
 
-  private constructor(
-    private readonly dataDir: string,
-    private readonly db: lancedb.Connection,
-  ) {}
+  constructor(private readonly dataDir: string) {
+    this.location = lanceLocation(dataDir);
+  }
 
-  static async open(options: LanceStoreOptions): Promise<LanceVectorStore> {
-    const dataDir = path.resolve(options.dataDir);
-    let db: lancedb.Connection;
+  /** The connection; null while the data dir does not exist and nothing is to be written. */
+  private async connection(create: boolean): Promise<lancedb.Connection | null> {
+    if (this.db) return this.db;
+    if (!create && !existsSync(this.dataDir)) return null;
     try {
-      await mkdir(dataDir, { recursive: true });
+      if (create) await mkdir(this.dataDir, { recursive: true });
       // Re-check the table at most every second, so a server sees writes made by `vitrine index` in another process.
-      db = await lancedb.connect(dataDir, { readConsistencyInterval: 1 });
+      this.db = await lancedb.connect(this.dataDir, { readConsistencyInterval: 1 });
     } catch (e) {
-      throw new AppError('STORE_ERROR', `cannot open the data dir ${dataDir}: ${errorMessage(e)}`, { cause: e });
+      throw new AppError('STORE_ERROR', `cannot open the data dir ${this.dataDir}: ${errorMessage(e)}`, { cause: e });
     }
-    const store = new LanceVectorStore(dataDir, db);
-    store.manifest = await store.loadManifest();
-    await store.openTable();
-    return store;
-  }
-
-  private async loadManifest(): Promise<LanceManifest | null> {
-    try {
-      return JSON.parse(await readFile(path.join(this.dataDir, MANIFEST_FILE), 'utf8')) as LanceManifest;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new AppError('STORE_ERROR', `${path.join(this.dataDir, MANIFEST_FILE)} is unreadable: ${errorMessage(e)}`, { cause: e });
-    }
-  }
-
-  private async saveManifest(manifest: LanceManifest): Promise<void> {
-    const file = path.join(this.dataDir, MANIFEST_FILE);
-    await writeFile(`${file}.tmp`, JSON.stringify(manifest, null, 2));
-    await rename(`${file}.tmp`, file);
-    this.manifest = manifest;
-  }
-
-  async readManifest(): Promise<StoreManifest | null> {
-    if (!this.manifest) return null;
-    const { columns: _columns, ...rest } = this.manifest;
-    return rest;
-  }
-
-  async bindModel(model: ModelManifest, attributeFields: string[]): Promise<StoreManifest> {
-    const now = new Date().toISOString();
-    if (this.manifest) checkModelMatches(this.manifest.model, model, this.dataDir);
-    const manifest: LanceManifest = this.manifest
-      ? { ...this.manifest, columns: { ...this.manifest.columns } }
-      : { model, attributeFields: [], columns: {}, metric: 'cosine', normalized: true, createdAt: now, updatedAt: now };
-    const added = attributeFields.filter((f) => !(f in manifest.columns));
-    let next = Object.keys(manifest.columns).length;
-    for (const field of added) manifest.columns[field] = `attr_${next++}`;
-    manifest.attributeFields = Object.keys(manifest.columns);
-    if (added.length > 0 && this.table) {
-      await this.table.addColumns(added.map((f) => ({ name: manifest.columns[f], valueSql: 'CAST(NULL AS STRING)' })));
-    }
-    if (added.length > 0 || !this.manifest) {
-      manifest.updatedAt = now;
-      await this.saveManifest(manifest);
-    }
-    return (await this.readManifest())!;
+    return this.db;
   }
 
   /** The table, opened late if another process created it after this store was opened. */
   private async openTable(): Promise<lancedb.Table | null> {
-    if (!this.table && (await this.db.tableNames()).includes(TABLE)) {
-      try {
-        this.table = await this.db.openTable(TABLE);
-      } catch {
-        // Another process is creating the table right now (its first version is not committed yet).
-        return null;
-      }
-      this.manifest = (await this.loadManifest()) ?? this.manifest;
+    if (this.table) return this.table;
+    const db = await this.connection(false);
+    if (!db || !(await db.tableNames()).includes(TABLE)) return null;
+    try {
+      this.table = await db.openTable(TABLE);
+    } catch {
+      // Another process is creating the table right now (its first version is not committed yet).
+      return null;
     }
     return this.table;
   }
 
-  private requireManifest(): LanceManifest {
-    if (!this.manifest) throw new AppError('STORE_ERROR', `the data dir ${this.dataDir} holds no index yet: run vitrine index first`);
-    return this.manifest;
+  async loadManifest(): Promise<StoreManifest | null> {
+    const file = path.join(this.dataDir, MANIFEST_FILE);
+    let saved: LanceManifest;
+    try {
+      saved = JSON.parse(await readFile(file, 'utf8')) as LanceManifest;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.columns = {};
+        return null;
+      }
+      throw new AppError('STORE_ERROR', `${file} is unreadable: ${errorMessage(e)}`, { cause: e });
+    }
+    this.columns = saved.columns ?? attributeColumns({}, saved.attributeFields);
+    this.updatedAt = saved.updatedAt;
+    return publicManifest(saved);
   }
 
-  private schema(manifest: LanceManifest): Schema {
+  async updateManifest(decide: ManifestDecision): Promise<StoreManifest> {
+    const current = await this.loadManifest();
+    const next = decide(current);
+    if (!next) return current!;
+    await this.connection(true);
+    const columns = attributeColumns(this.columns, next.attributeFields);
+    const added = next.attributeFields.filter((f) => !(f in this.columns));
+    const table = await this.openTable();
+    if (added.length > 0 && table) await table.addColumns(added.map((f) => ({ name: columns[f], valueSql: 'CAST(NULL AS STRING)' })));
+    const file = path.join(this.dataDir, MANIFEST_FILE);
+    await writeFile(`${file}.tmp`, JSON.stringify({ ...next, columns }, null, 2));
+    await rename(`${file}.tmp`, file);
+    this.columns = columns;
+    this.updatedAt = next.updatedAt;
+    return next;
+  }
+
+  private schema(dimension: number): Schema {
     return new Schema([
       new Field('id', new Utf8(), false),
       new Field('title', new Utf8(), false),
       new Field('image_ref', new Utf8(), false),
       new Field('content_hash', new Utf8(), false),
       new Field('attributes_json', new Utf8(), false),
-      ...Object.values(manifest.columns).map((c) => new Field(c, new Utf8(), true)),
-      new Field('vector', new FixedSizeList(manifest.model.dimension, new Field('item', new Float32(), true)), false),
+      ...Object.values(this.columns).map((c) => new Field(c, new Utf8(), true)),
+      new Field('vector', new FixedSizeList(dimension, new Field('item', new Float32(), true)), false),
     ]);
   }
 
-  private toRow(manifest: LanceManifest, r: IndexedRecord): Row {
+  private toRow(r: IndexedRecord): Row {
     const row: Row = {
       id: r.id,
       title: r.title,
@@ -153,29 +138,24 @@ export class LanceVectorStore implements VectorStore {
       attributes_json: JSON.stringify(r.attributes),
       vector: Array.from(r.vector),
     };
-    for (const [field, column] of Object.entries(manifest.columns)) row[column] = r.attributes[field] ?? null;
+    for (const [field, column] of Object.entries(this.columns)) row[column] = r.attributes[field] ?? null;
     return row;
   }
 
-  private inList(ids: string[]): string {
+  private inList(ids: readonly string[]): string {
     return `id IN (${ids.map(sqlString).join(', ')})`;
   }
 
-  async upsert(records: IndexedRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    const manifest = this.requireManifest();
-    const unknown = newAttributeFields(records, (f) => f in manifest.columns);
-    if (unknown.length > 0) await this.bindModel(manifest.model, unknown);
-    const m = this.requireManifest();
-    assertDimension(records, m.model.dimension);
-    const data = lancedb.makeArrowTable(records.map((r) => this.toRow(m, r)), { schema: this.schema(m) });
+  async write(records: IndexedRecord[], manifest: StoreManifest): Promise<void> {
+    const data = lancedb.makeArrowTable(records.map((r) => this.toRow(r)), { schema: this.schema(manifest.model.dimension) });
     try {
-      if (!this.table) {
-        this.table = await this.db.createTable(TABLE, data);
+      const table = await this.openTable();
+      if (!table) {
+        this.table = await (await this.connection(true))!.createTable(TABLE, data);
       } else {
-        const existing = await this.table.countRows(this.inList(records.map((r) => r.id)));
-        if (existing === 0) await this.table.add(data);
-        else await this.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
+        const existing = await table.countRows(this.inList(records.map((r) => r.id)));
+        if (existing === 0) await table.add(data);
+        else await table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
       }
     } catch (e) {
       throw new AppError('STORE_ERROR', `writing ${records.length} records failed: ${errorMessage(e)}`, { cause: e });
@@ -183,19 +163,21 @@ export class LanceVectorStore implements VectorStore {
     this.snapshot = null;
   }
 
-  async delete(ids: string[]): Promise<number> {
-    if (!this.table || ids.length === 0) return 0;
-    const before = await this.table.countRows();
-    await this.table.delete(this.inList(ids));
+  async remove(ids: string[]): Promise<number> {
+    const table = await this.openTable();
+    if (!table) return 0;
+    const before = await table.countRows();
+    await table.delete(this.inList(ids));
     this.snapshot = null;
-    return before - (await this.table.countRows());
+    return before - (await table.countRows());
   }
 
   async contentHashes(ids: string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
-    if (!this.table || ids.length === 0) return out;
+    const table = await this.openTable();
+    if (!table) return out;
     for (let i = 0; i < ids.length; i += 500) {
-      const rows = (await this.table.query().where(this.inList(ids.slice(i, i + 500))).select(['id', 'content_hash']).toArray()) as Row[];
+      const rows = (await table.query().where(this.inList(ids.slice(i, i + 500))).select(['id', 'content_hash']).toArray()) as Row[];
       for (const r of rows) out.set(String(r.id), String(r.content_hash));
     }
     return out;
@@ -211,64 +193,42 @@ export class LanceVectorStore implements VectorStore {
     };
   }
 
-  async get(id: string, options: { withVector?: boolean } = {}): Promise<(StoredItem & { vector?: Float32Array }) | null> {
+  async get(id: string, withVector: boolean): Promise<StoredRecord | null> {
     const table = await this.openTable();
     if (!table) return null;
     const rows = (await table.query().where(`id = ${sqlString(id)}`).limit(1).toArray()) as Row[];
     if (rows.length === 0) return null;
-    const item: StoredItem & { vector?: Float32Array } = this.rowToItem(rows[0]);
-    if (options.withVector) item.vector = Float32Array.from(rows[0].vector as Iterable<number>);
+    const item: StoredRecord = this.rowToItem(rows[0]);
+    if (withVector) item.vector = Float32Array.from(rows[0].vector as Iterable<number>);
     return item;
   }
 
-  private whereSql(filters: NormalizedFilters, excludeIds: string[] = []): string | undefined {
-    const m = this.requireManifest();
+  private whereSql(filters: NormalizedFilters, excludeIds: readonly string[] = []): string | undefined {
     const clauses: string[] = [];
-    for (const [field, values] of filters) {
-      clauses.push(`${m.columns[field]} IN (${values.map(sqlString).join(', ')})`);
-    }
+    for (const [field, values] of filters) clauses.push(`${this.columns[field]} IN (${values.map(sqlString).join(', ')})`);
     if (excludeIds.length > 0) clauses.push(`NOT (${this.inList(excludeIds)})`);
     return clauses.length > 0 ? clauses.join(' AND ') : undefined;
   }
 
-  normalize(filters?: Filters): NormalizedFilters {
-    return normalizeFilters(filters, this.manifest?.attributeFields ?? []);
-  }
-
-  async search(options: VectorSearchOptions): Promise<StoredHit[]> {
-    // An empty data dir has nothing to find: an empty answer, not an error.
-    if (!this.manifest) return [];
-    const manifest = this.manifest;
-    if (options.vector.length !== manifest.model.dimension) {
-      throw new AppError('MODEL_MISMATCH', `query vector has ${options.vector.length} dims; the index has ${manifest.model.dimension}`);
-    }
-    const filters = this.normalize(options.filters);
+  async nearest(query: NearestQuery): Promise<StoredHit[]> {
     const table = await this.openTable();
     if (!table) return [];
-    const offset = options.offset ?? 0;
-    let query = table.vectorSearch(Array.from(options.vector)).distanceType('cosine').limit(offset + options.k);
-    const where = this.whereSql(filters, options.excludeIds);
-    if (where) query = query.where(where);
+    let search = table.vectorSearch(Array.from(query.vector)).distanceType('cosine').limit(query.limit);
+    const where = this.whereSql(query.filters, query.excludeIds);
+    if (where) search = search.where(where);
     let rows: Row[];
     try {
-      rows = (await query.select(['id', 'title', 'image_ref', 'content_hash', 'attributes_json', '_distance']).toArray()) as Row[];
+      rows = (await search.select(['id', 'title', 'image_ref', 'content_hash', 'attributes_json', '_distance']).toArray()) as Row[];
     } catch (e) {
       throw new AppError('STORE_ERROR', `vector search failed: ${errorMessage(e)}`, { cause: e });
     }
-    const minScore = options.minScore ?? -Infinity;
-    return rows
-      .map((r) => ({ ...this.rowToItem(r), score: 1 - Number(r._distance) }))
-      .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .slice(offset, offset + options.k)
-      .filter((h) => h.score >= minScore)
-      .map(({ contentHash: _hash, ...hit }) => hit);
+    return rows.map((r) => ({ ...this.rowToItem(r), score: 1 - Number(r._distance) }));
   }
 
-  async count(filters?: Filters): Promise<number> {
+  async count(filters: NormalizedFilters): Promise<number> {
     const table = await this.openTable();
     if (!table) return 0;
-    const where = this.manifest ? this.whereSql(this.normalize(filters)) : undefined;
-    return table.countRows(where);
+    return table.countRows(this.whereSql(filters));
   }
 
   /** id and attributes of every product, cached until the table changes; backs facet counts. */
@@ -283,14 +243,12 @@ export class LanceVectorStore implements VectorStore {
     return items;
   }
 
-  async facets(fields: string[], filters?: Filters): Promise<Facets> {
-    const known = this.manifest?.attributeFields ?? [];
-    normalizeFilters(Object.fromEntries(fields.map((f) => [f, []])), known);
+  async facets(fields: string[], filters: NormalizedFilters): Promise<Facets> {
     const items = await this.metadata();
-    return countFacets(items.map((i) => i.attributes), fields, this.normalize(filters));
+    return countFacets(items.map((i) => i.attributes), fields, filters);
   }
 
-  async *scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<(StoredItem & { vector?: Float32Array })[]> {
+  async *scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<StoredRecord[]> {
     const table = await this.openTable();
     if (!table) return;
     const total = await table.countRows();
@@ -298,7 +256,7 @@ export class LanceVectorStore implements VectorStore {
     for (let offset = 0; offset < total; offset += options.batchSize) {
       const rows = (await table.query().select(columns).offset(offset).limit(options.batchSize).toArray()) as Row[];
       yield rows.map((r) => {
-        const item: StoredItem & { vector?: Float32Array } = this.rowToItem(r);
+        const item: StoredRecord = this.rowToItem(r);
         if (options.withVector) item.vector = Float32Array.from(r.vector as Iterable<number>);
         return item;
       });
@@ -307,7 +265,8 @@ export class LanceVectorStore implements VectorStore {
 
   /** Compacts the fragments left by many small writes; run after an indexing run. */
   async optimize(): Promise<void> {
-    if (this.table) await this.table.optimize({ cleanupOlderThan: new Date() });
+    const table = await this.openTable();
+    if (table) await table.optimize({ cleanupOlderThan: new Date() });
   }
 
   /** Builds an approximate (HNSW-SQ, cosine) index for large catalogs; exact search stays the default without one. */
@@ -318,13 +277,19 @@ export class LanceVectorStore implements VectorStore {
   }
 
   async version(): Promise<string> {
-    await this.openTable();
-    return `${this.table ? await this.table.version() : 0}:${this.manifest?.updatedAt ?? ''}`;
+    const table = await this.openTable();
+    return `${table ? await table.version() : 0}:${this.updatedAt}`;
   }
 
   async close(): Promise<void> {
     this.table?.close();
-    this.db.close();
+    this.db?.close();
+  }
+}
+
+export class LanceVectorStore extends VectorStoreKernel {
+  static async open(options: LanceStoreOptions): Promise<LanceVectorStore> {
+    return new LanceVectorStore(new LanceDriver(path.resolve(options.dataDir))).load();
   }
 }
 

@@ -7,11 +7,12 @@
 //   await store.search({ vector, k: 10, filters: { colour: ['Red', 'Blue'] } });
 import pg from 'pg';
 import { AppError, errorMessage, isAppError } from '../../errors/app-error.js';
-import { normalizeFilters, type NormalizedFilters } from '../../domain/filters.js';
-import type { Attributes, Facets, Filters, IndexedRecord } from '../../domain/types.js';
-import type { ModelManifest } from '../../model/embedder.js';
-import { assertDimension, lastPerId, newAttributeFields } from './records.js';
-import type { StoreManifest, StoredHit, StoredItem, VectorSearchOptions, VectorStore } from './vector-store.js';
+import type { NormalizedFilters } from '../../domain/filters.js';
+import type { StoreManifest } from '../../domain/manifest.js';
+import type { Attributes, Facets, IndexedRecord } from '../../domain/types.js';
+import { redactUrl, type StoreLocation } from './model-guard.js';
+import { VectorStoreKernel, type ManifestDecision, type NearestQuery, type VectorStoreDriver } from './store-kernel.js';
+import type { StoredHit, StoredRecord } from './vector-store.js';
 
 export interface PgVectorStoreOptions {
   /** postgres://user:pass@host:port/db?table=products&exact=1&ef_search=100&index=hnsw&pool=10 */
@@ -43,7 +44,7 @@ export function parsePgUrl(url: string): PgSettings {
   try {
     parsed = new URL(url);
   } catch {
-    throw new AppError('CONFIG_ERROR', `invalid postgres store URL ${redact(url)}`);
+    throw new AppError('CONFIG_ERROR', `invalid postgres store URL ${redactUrl(url)}`);
   }
   const q = parsed.searchParams;
   const table = q.get('table') ?? 'products';
@@ -70,9 +71,17 @@ export function parsePgUrl(url: string): PgSettings {
   return settings;
 }
 
-/** The URL without its password, for messages. */
-function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+/** Where a Postgres index lives, in messages: table, host and database, never the credentials. */
+export function pgLocation(settings: PgSettings): StoreLocation {
+  const table = settings.table;
+  const url = new URL(settings.connectionString);
+  const label = `postgres table ${table} on ${url.host}${url.pathname}`;
+  url.searchParams.set('table', table);
+  return {
+    label,
+    reindexHint: `re-index with this model into another table (?table=${table}_v2 in the store URL), or DROP TABLE ${table}, ${table}_manifest and index again`,
+    indexFlags: `--store ${redactUrl(url.toString())}`,
+  };
 }
 
 export function toVectorLiteral(v: Float32Array): string {
@@ -88,8 +97,8 @@ function sqlError(e: unknown, what: string): AppError {
   return new AppError('STORE_ERROR', `postgres: ${what} failed: ${errorMessage(e)}`, { cause: e });
 }
 
-export class PgVectorStore implements VectorStore {
-  private manifest: StoreManifest | null = null;
+class PgDriver implements VectorStoreDriver {
+  readonly location: StoreLocation;
   /**
    * count() and facets() results for the current index generation: the search service counts on every search, and
    * a count scans the table (about 15 ms for 44k products) while the generation is one indexed row.
@@ -99,31 +108,31 @@ export class PgVectorStore implements VectorStore {
   private iterativeScan = false;
   private readonly t: string;
   private readonly manifestTable: string;
+  private readonly label: string;
 
-  private constructor(
+  constructor(
     private readonly settings: PgSettings,
     private readonly pool: pg.Pool,
-    private readonly label: string,
   ) {
     this.t = `"${settings.table}"`;
     this.manifestTable = `"${settings.table}_manifest"`;
+    this.location = pgLocation(settings);
+    this.label = this.location.label;
   }
 
-  static async open(options: PgVectorStoreOptions): Promise<PgVectorStore> {
+  static async connect(options: PgVectorStoreOptions): Promise<PgDriver> {
     const settings = parsePgUrl(options.url);
     const pool = new pg.Pool({ connectionString: settings.connectionString, max: settings.poolSize, connectionTimeoutMillis: 10_000 });
     // An idle client losing its connection must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
-    const u = new URL(settings.connectionString);
-    const store = new PgVectorStore(settings, pool, `postgres table ${settings.table} on ${u.host}${u.pathname}`);
+    const driver = new PgDriver(settings, pool);
     try {
-      await store.ensureExtension();
-      store.manifest = await store.loadManifest();
+      await driver.ensureExtension();
     } catch (e) {
       await pool.end().catch(() => undefined);
       throw e;
     }
-    return store;
+    return driver;
   }
 
   /** pgvector must be installed; creating it needs rights a read replica or a plain user may lack. */
@@ -132,7 +141,7 @@ export class PgVectorStore implements VectorStore {
     try {
       version = (await this.pool.query<{ extversion: string }>(`SELECT extversion FROM pg_extension WHERE extname = 'vector'`)).rows[0]?.extversion;
     } catch (e) {
-      throw new AppError('STORE_ERROR', `cannot reach postgres (${redact(this.settings.connectionString)}): ${errorMessage(e)}`, { cause: e });
+      throw new AppError('STORE_ERROR', `cannot reach postgres (${redactUrl(this.settings.connectionString)}): ${errorMessage(e)}`, { cause: e });
     }
     try {
       if (version === undefined) {
@@ -151,7 +160,7 @@ export class PgVectorStore implements VectorStore {
     }
   }
 
-  private async loadManifest(): Promise<StoreManifest | null> {
+  async loadManifest(): Promise<StoreManifest | null> {
     try {
       const r = await this.pool.query<{ manifest: StoreManifest }>(`SELECT manifest FROM ${this.manifestTable} WHERE id = 1`);
       return r.rows[0]?.manifest ?? null;
@@ -161,53 +170,18 @@ export class PgVectorStore implements VectorStore {
     }
   }
 
-  /** The manifest, loaded once it exists (another process may create the index after this store opened). */
-  private async currentManifest(): Promise<StoreManifest | null> {
-    this.manifest ??= await this.loadManifest();
-    return this.manifest;
-  }
-
-  private async requireManifest(): Promise<StoreManifest> {
-    this.manifest ??= await this.loadManifest();
-    if (!this.manifest) throw new AppError('STORE_ERROR', `${this.label} holds no index yet: run vitrine index first`);
-    return this.manifest;
-  }
-
-  async readManifest(): Promise<StoreManifest | null> {
-    this.manifest = await this.loadManifest();
-    return this.manifest;
-  }
-
-  private mismatch(existing: ModelManifest, model: ModelManifest): AppError {
-    return new AppError(
-      'MODEL_MISMATCH',
-      `the index in ${this.label} was built with model ${existing.id} (hash ${existing.hash.slice(0, 12)}, ${existing.dimension} dims), ` +
-        `not ${model.id} (hash ${model.hash.slice(0, 12)}, ${model.dimension} dims): re-index with this model into another table ` +
-        `(store URL ...?table=${this.settings.table}_v2), or DROP TABLE ${this.settings.table}, ${this.settings.table}_manifest and index again`,
-      { details: { indexModel: existing.id, indexHash: existing.hash, model: model.id, modelHash: model.hash } },
-    );
-  }
-
-  async bindModel(model: ModelManifest, attributeFields: string[]): Promise<StoreManifest> {
+  async updateManifest(decide: ManifestDecision): Promise<StoreManifest> {
     return this.transaction('binding the model', async (client) => {
       await client.query(`CREATE TABLE IF NOT EXISTS ${this.manifestTable} (id int PRIMARY KEY CHECK (id = 1), manifest jsonb NOT NULL, generation bigint NOT NULL DEFAULT 0)`);
       // Serialises concurrent first binds so only one creates the table.
       await client.query(`LOCK TABLE ${this.manifestTable} IN SHARE ROW EXCLUSIVE MODE`);
       const current = (await client.query<{ manifest: StoreManifest }>(`SELECT manifest FROM ${this.manifestTable} WHERE id = 1`)).rows[0]?.manifest ?? null;
-      if (current && (current.model.hash !== model.hash || current.model.dimension !== model.dimension)) throw this.mismatch(current.model, model);
-      const now = new Date().toISOString();
-      const added = [...new Set(attributeFields)].filter((f) => !(current?.attributeFields ?? []).includes(f));
-      if (current && added.length === 0) {
-        this.manifest = current;
-        return current;
-      }
-      const next: StoreManifest = current
-        ? { ...current, attributeFields: [...current.attributeFields, ...added], updatedAt: now }
-        : { model, attributeFields: added, metric: 'cosine', normalized: true, createdAt: now, updatedAt: now };
+      const next = decide(current);
+      if (!next) return current!;
       if (!current) {
         await client.query(
           `CREATE TABLE IF NOT EXISTS ${this.t} (id text PRIMARY KEY, title text NOT NULL, image_ref text NOT NULL, content_hash text NOT NULL, ` +
-            `attributes jsonb NOT NULL, embedding vector(${model.dimension}) NOT NULL)`,
+            `attributes jsonb NOT NULL, embedding vector(${next.model.dimension}) NOT NULL)`,
         );
         if (this.settings.createIndex) await this.createIndexSql(client);
       }
@@ -215,7 +189,6 @@ export class PgVectorStore implements VectorStore {
         `INSERT INTO ${this.manifestTable} (id, manifest) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET manifest = EXCLUDED.manifest, generation = ${this.manifestTable}.generation + 1`,
         [JSON.stringify(next)],
       );
-      this.manifest = next;
       return next;
     });
   }
@@ -227,7 +200,6 @@ export class PgVectorStore implements VectorStore {
 
   /** Builds the HNSW index after a bulk load (faster than maintaining it row by row); no-op when present. */
   async createAnnIndex(): Promise<void> {
-    await this.requireManifest();
     const client = await this.connect();
     try {
       await client.query(`SET maintenance_work_mem = '512MB'`);
@@ -270,17 +242,11 @@ export class PgVectorStore implements VectorStore {
     }
   }
 
-  async upsert(records: IndexedRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    let manifest = await this.requireManifest();
-    const unknown = newAttributeFields(records, (f) => manifest.attributeFields.includes(f));
-    if (unknown.length > 0) manifest = await this.bindModel(manifest.model, unknown);
-    assertDimension(records, manifest.model.dimension);
-    // One id twice in one INSERT ... ON CONFLICT is an error in Postgres; the last record wins, as in a loop.
-    const unique = lastPerId(records);
-    await this.transaction(`writing ${unique.length} records`, async (client) => {
-      for (let i = 0; i < unique.length; i += WRITE_BATCH) {
-        const batch = unique.slice(i, i + WRITE_BATCH);
+  async write(records: IndexedRecord[]): Promise<void> {
+    // One id twice in one INSERT ... ON CONFLICT is an error in Postgres; the kernel passes one record per id.
+    await this.transaction(`writing ${records.length} records`, async (client) => {
+      for (let i = 0; i < records.length; i += WRITE_BATCH) {
+        const batch = records.slice(i, i + WRITE_BATCH);
         await client.query(
           `INSERT INTO ${this.t} (id, title, image_ref, content_hash, attributes, embedding) ` +
             `SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::vector[]) ` +
@@ -304,8 +270,7 @@ export class PgVectorStore implements VectorStore {
     await client.query(`UPDATE ${this.manifestTable} SET generation = generation + 1 WHERE id = 1`);
   }
 
-  async delete(ids: string[]): Promise<number> {
-    if (ids.length === 0 || !(await this.loadManifest())) return 0;
+  async remove(ids: string[]): Promise<number> {
     return this.transaction('deleting', async (client) => {
       const r = await client.query(`DELETE FROM ${this.t} WHERE id = ANY($1::text[])`, [ids]);
       if ((r.rowCount ?? 0) > 0) await this.bumpGeneration(client);
@@ -315,14 +280,13 @@ export class PgVectorStore implements VectorStore {
 
   async contentHashes(ids: string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
-    if (ids.length === 0 || !(await this.currentManifest())) return out;
     const r = await this.query<{ id: string; content_hash: string }>('reading content hashes', `SELECT id, content_hash FROM ${this.t} WHERE id = ANY($1::text[])`, [ids]);
     for (const row of r.rows) out.set(row.id, row.content_hash);
     return out;
   }
 
-  private rowToItem(r: ItemRow): StoredItem & { vector?: Float32Array } {
-    const item: StoredItem & { vector?: Float32Array } = { id: r.id, title: r.title, imageRef: r.image_ref, attributes: r.attributes, contentHash: r.content_hash };
+  private rowToItem(r: ItemRow): StoredRecord {
+    const item: StoredRecord = { id: r.id, title: r.title, imageRef: r.image_ref, attributes: r.attributes, contentHash: r.content_hash };
     if (r.embedding !== undefined) item.vector = fromVectorLiteral(r.embedding);
     return item;
   }
@@ -331,14 +295,13 @@ export class PgVectorStore implements VectorStore {
     return `id, title, image_ref, content_hash, attributes${withVector ? ', embedding::text AS embedding' : ''}`;
   }
 
-  async get(id: string, options: { withVector?: boolean } = {}): Promise<(StoredItem & { vector?: Float32Array }) | null> {
-    if (!(await this.currentManifest())) return null;
-    const r = await this.query<ItemRow>('reading a product', `SELECT ${this.columns(options.withVector ?? false)} FROM ${this.t} WHERE id = $1`, [id]);
+  async get(id: string, withVector: boolean): Promise<StoredRecord | null> {
+    const r = await this.query<ItemRow>('reading a product', `SELECT ${this.columns(withVector)} FROM ${this.t} WHERE id = $1`, [id]);
     return r.rows[0] ? this.rowToItem(r.rows[0]) : null;
   }
 
   /** WHERE clauses for the filters (skipping one field, for disjunctive facets), appended to `values`. */
-  private whereSql(filters: NormalizedFilters, values: unknown[], options: { skipField?: string; excludeIds?: string[] } = {}): string {
+  private whereSql(filters: NormalizedFilters, values: unknown[], options: { skipField?: string; excludeIds?: readonly string[] } = {}): string {
     const clauses: string[] = [];
     for (const [field, accepted] of filters) {
       if (field === options.skipField) continue;
@@ -352,53 +315,26 @@ export class PgVectorStore implements VectorStore {
     return clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
   }
 
-  /**
-   * Filters checked against the index's fields; a field unknown to this process's copy of the manifest is looked up
-   * again, since another process (the indexer) may have added it since.
-   */
-  private async normalize(filters: Filters | undefined, manifest: StoreManifest): Promise<NormalizedFilters> {
-    try {
-      return normalizeFilters(filters, manifest.attributeFields);
-    } catch (e) {
-      if (!isAppError(e) || e.code !== 'UNKNOWN_FILTER_FIELD') throw e;
-      this.manifest = (await this.loadManifest()) ?? manifest;
-      return normalizeFilters(filters, this.manifest.attributeFields);
-    }
-  }
-
-  async search(options: VectorSearchOptions): Promise<StoredHit[]> {
-    const manifest = await this.requireManifest();
-    if (options.vector.length !== manifest.model.dimension) {
-      throw new AppError('MODEL_MISMATCH', `query vector has ${options.vector.length} dims; the index has ${manifest.model.dimension}`);
-    }
-    const filters = await this.normalize(options.filters, manifest);
-    const offset = options.offset ?? 0;
-    const limit = offset + options.k;
-    const values: unknown[] = [toVectorLiteral(options.vector)];
-    const where = this.whereSql(filters, values, { excludeIds: options.excludeIds });
-    values.push(limit, offset, options.k);
-    const n = values.length;
-    // The inner query is what the HNSW index serves (ORDER BY distance LIMIT n); the outer one orders ties by id
-    // so pages are stable, as in the embedded store.
+  async nearest(query: NearestQuery): Promise<StoredHit[]> {
+    const values: unknown[] = [toVectorLiteral(query.vector)];
+    const where = this.whereSql(query.filters, values, { excludeIds: query.excludeIds });
+    values.push(query.limit);
+    // ORDER BY distance LIMIT n is what the HNSW index serves; the kernel orders ties and pages.
     const sql =
-      `WITH candidates AS MATERIALIZED (SELECT id, title, image_ref, attributes, embedding <=> $1::vector AS distance FROM ${this.t} ${where} ` +
-      `ORDER BY embedding <=> $1::vector LIMIT $${n - 2}) ` +
-      `SELECT id, title, image_ref, attributes, distance FROM candidates ORDER BY distance, id OFFSET $${n - 1} LIMIT $${n}`;
+      `SELECT id, title, image_ref, attributes, embedding <=> $1::vector AS distance FROM ${this.t} ${where} ` +
+      `ORDER BY embedding <=> $1::vector LIMIT $${values.length}`;
     const rows = await this.transaction('vector search', async (client) => {
       if (this.settings.exact) {
         await client.query('SET LOCAL enable_indexscan = off');
       } else {
-        await client.query(`SELECT set_config('hnsw.ef_search', $1, true)`, [String(Math.min(1000, Math.max(this.settings.efSearch, limit)))]);
+        await client.query(`SELECT set_config('hnsw.ef_search', $1, true)`, [String(Math.min(1000, Math.max(this.settings.efSearch, query.limit)))]);
         // Without it, a rare filter value could return fewer than k hits: the graph walk stops after ef_search
-        // candidates, filtered afterwards. relaxed_order is safe here since the outer query sorts again.
+        // candidates, filtered afterwards. relaxed_order is safe here since the kernel sorts again.
         if (this.iterativeScan) await client.query(`SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)`);
       }
       return (await client.query<{ id: string; title: string; image_ref: string; attributes: Attributes; distance: number }>(sql, values)).rows;
     });
-    const minScore = options.minScore ?? -Infinity;
-    return rows
-      .map((r) => ({ id: r.id, title: r.title, imageRef: r.image_ref, attributes: r.attributes, score: 1 - Number(r.distance) }))
-      .filter((h) => h.score >= minScore);
+    return rows.map((r) => ({ id: r.id, title: r.title, imageRef: r.image_ref, attributes: r.attributes, score: 1 - Number(r.distance) }));
   }
 
   /** A cached aggregate, recomputed when any process has written since (the generation changed). */
@@ -416,28 +352,17 @@ export class PgVectorStore implements VectorStore {
     return JSON.stringify([...filters.entries()].map(([f, v]) => [f, [...v].sort()]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
-  async count(filters?: Filters): Promise<number> {
-    const manifest = await this.currentManifest();
-    if (!manifest) return 0;
-    const normalized = await this.normalize(filters, manifest);
-    return this.cachedAggregate(`count:${PgVectorStore.filterKey(normalized)}`, async () => {
+  async count(filters: NormalizedFilters): Promise<number> {
+    return this.cachedAggregate(`count:${PgDriver.filterKey(filters)}`, async () => {
       const values: unknown[] = [];
-      const where = this.whereSql(normalized, values);
+      const where = this.whereSql(filters, values);
       const r = await this.query<{ n: string }>('counting', `SELECT count(*) AS n FROM ${this.t} ${where}`, values);
       return Number(r.rows[0].n);
     });
   }
 
-  async facets(fields: string[], filters?: Filters): Promise<Facets> {
-    const asFilters = Object.fromEntries(fields.map((f) => [f, []]));
-    const manifest = await this.currentManifest();
-    if (!manifest) {
-      normalizeFilters(asFilters, []);
-      return {};
-    }
-    await this.normalize(asFilters, manifest);
-    const normalized = await this.normalize(filters, this.manifest ?? manifest);
-    return this.cachedAggregate(`facets:${JSON.stringify(fields)}:${PgVectorStore.filterKey(normalized)}`, () => this.countFacets(fields, normalized));
+  async facets(fields: string[], filters: NormalizedFilters): Promise<Facets> {
+    return this.cachedAggregate(`facets:${JSON.stringify(fields)}:${PgDriver.filterKey(filters)}`, () => this.countFacets(fields, filters));
   }
 
   private async countFacets(fields: string[], normalized: NormalizedFilters): Promise<Facets> {
@@ -457,8 +382,7 @@ export class PgVectorStore implements VectorStore {
     return facets;
   }
 
-  async *scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<(StoredItem & { vector?: Float32Array })[]> {
-    if (!(await this.currentManifest())) return;
+  async *scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<StoredRecord[]> {
     // Keyset paging by id: stable while other writers insert, and no OFFSET cost on large tables.
     let after: string | null = null;
     for (;;) {
@@ -488,16 +412,29 @@ export class PgVectorStore implements VectorStore {
     }
   }
 
-  /** Drops the table and its manifest (tests, and re-indexing from scratch). */
   async drop(): Promise<void> {
     await this.query('dropping the index', `DROP TABLE IF EXISTS ${this.t}, ${this.manifestTable}`);
-    this.manifest = null;
     this.aggregates = { generation: '', entries: new Map() };
   }
 
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+export class PgVectorStore extends VectorStoreKernel<PgDriver> {
+  static async open(options: PgVectorStoreOptions): Promise<PgVectorStore> {
+    const driver = await PgDriver.connect(options);
+    try {
+      return await new PgVectorStore(driver).load();
+    } catch (e) {
+      await driver.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Deletes the whole index (tests, and re-indexing from scratch). */
+  declare readonly drop: () => Promise<void>;
 }
 
 export async function openPgVectorStore(options: PgVectorStoreOptions): Promise<PgVectorStore> {

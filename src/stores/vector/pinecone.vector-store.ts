@@ -9,17 +9,18 @@
 //   const store = await PineconeVectorStore.open({ url: 'pinecone://vitrine?namespace=shop&cloud=aws&region=us-east-1', apiKey });
 import { Pinecone, type Index, type RecordMetadata } from '@pinecone-database/pinecone';
 import { AppError, errorMessage, isAppError } from '../../errors/app-error.js';
-import { countFacets, normalizeFilters, type NormalizedFilters } from '../../domain/filters.js';
-import type { Attributes, Facets, Filters, IndexedRecord } from '../../domain/types.js';
-import type { ModelManifest } from '../../model/embedder.js';
+import { countFacets, type NormalizedFilters } from '../../domain/filters.js';
+import { publicManifest, type StoreManifest } from '../../domain/manifest.js';
+import type { Attributes, Facets, IndexedRecord } from '../../domain/types.js';
+import { checkModel, type StoreLocation } from './model-guard.js';
 import { DEFAULT_RETRY, retryingFetch, type RetryPolicy } from './rate-limit.js';
-import { assertDimension, lastPerId, newAttributeFields } from './records.js';
-import type { StoreManifest, StoredHit, StoredItem, VectorSearchOptions, VectorStore } from './vector-store.js';
+import { attributeColumns, VectorStoreKernel, type ManifestDecision, type NearestQuery, type VectorStoreDriver } from './store-kernel.js';
+import type { StoredHit, StoredRecord } from './vector-store.js';
 
 export interface PineconeStoreOptions {
   /** pinecone://index-name?namespace=products&cloud=aws&region=us-east-1&metadata_ttl=60[&host=...&controller=...] */
   url: string;
-  /** Default PINECONE_API_KEY from the environment. */
+  /** config's pineconeApiKey (from PINECONE_API_KEY). */
   apiKey?: string;
   retry?: RetryPolicy;
 }
@@ -36,8 +37,8 @@ export interface PineconeSettings {
   metadataTtlMs: number;
 }
 
+/** The manifest as saved in its reserved record: the metadata key of each attribute field beside it. */
 interface PineconeManifest extends StoreManifest {
-  /** attribute field -> metadata key */
   columns: Record<string, string>;
 }
 
@@ -81,6 +82,14 @@ export function parsePineconeUrl(url: string): PineconeSettings {
   };
 }
 
+export function pineconeLocation(settings: PineconeSettings): StoreLocation {
+  return {
+    label: `Pinecone index ${settings.index} (namespace ${settings.namespace})`,
+    reindexHint: 're-index with this model into another index (pinecone://<new index>) or namespace (?namespace=<new>)',
+    indexFlags: `--store pinecone://${settings.index}?namespace=${encodeURIComponent(settings.namespace)}`,
+  };
+}
+
 /**
  * Record ids: plain ASCII ids are kept; any other id (non-ASCII, or starting with the escape prefix) is sent as
  * b64:<base64url of its UTF-8>, so every product id round-trips. The original id also lives in the metadata.
@@ -93,35 +102,18 @@ function describeError(e: unknown): string {
   return `${(e as Error)?.name ?? 'Error'}: ${errorMessage(e)}`;
 }
 
-export class PineconeVectorStore implements VectorStore {
-  private manifest: PineconeManifest | null = null;
+class PineconeDriver implements VectorStoreDriver {
+  readonly location: StoreLocation;
   private index: Index<RecordMetadata> | null = null;
+  /** attribute field -> metadata key, from the manifest last read or written. */
+  private columns: Record<string, string> = {};
   private mirror: { loadedAt: number; items: Map<string, Attributes> } | null = null;
 
-  private constructor(
+  constructor(
     private readonly settings: PineconeSettings,
     private readonly client: Pinecone,
-  ) {}
-
-  static async open(options: PineconeStoreOptions): Promise<PineconeVectorStore> {
-    const settings = parsePineconeUrl(options.url);
-    const apiKey = options.apiKey ?? process.env.PINECONE_API_KEY;
-    if (!apiKey) throw new AppError('CONFIG_ERROR', `the Pinecone store ${options.url} needs an API key: set PINECONE_API_KEY`);
-    const policy = options.retry ?? DEFAULT_RETRY;
-    const client = new Pinecone({
-      apiKey,
-      controllerHostUrl: settings.controller,
-      // Rate limits (429 + Retry-After) are retried here; the client's own retries would not see Retry-After.
-      fetchApi: retryingFetch(policy) as never,
-      maxRetries: 0,
-    });
-    const store = new PineconeVectorStore(settings, client);
-    store.manifest = await store.loadManifest();
-    return store;
-  }
-
-  private get label(): string {
-    return `Pinecone index ${this.settings.index} (namespace ${this.settings.namespace})`;
+  ) {
+    this.location = pineconeLocation(settings);
   }
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -129,7 +121,7 @@ export class PineconeVectorStore implements VectorStore {
       return await fn();
     } catch (e) {
       if (isAppError(e)) throw e;
-      throw new AppError('STORE_ERROR', `${this.label}: ${what} failed: ${describeError(e)}`, { cause: e });
+      throw new AppError('STORE_ERROR', `${this.location.label}: ${what} failed: ${describeError(e)}`, { cause: e });
     }
   }
 
@@ -142,99 +134,70 @@ export class PineconeVectorStore implements VectorStore {
         host = (await this.client.describeIndex(this.settings.index)).host;
       } catch (e) {
         if ((e as Error)?.name === 'PineconeNotFoundError') return null;
-        throw new AppError('STORE_ERROR', `${this.label}: describing the index failed: ${describeError(e)}`, { cause: e });
+        throw new AppError('STORE_ERROR', `${this.location.label}: describing the index failed: ${describeError(e)}`, { cause: e });
       }
     }
     this.index = this.client.index({ name: this.settings.index, host });
     return this.index;
   }
 
-  private async loadManifest(): Promise<PineconeManifest | null> {
+  private async requireIndex(): Promise<Index<RecordMetadata>> {
     const index = await this.openIndex();
-    if (!index) return null;
-    const r = await this.call('reading the manifest', () => index.fetch({ ids: [MANIFEST_ID], namespace: MANIFEST_NAMESPACE }));
-    const raw = r.records[MANIFEST_ID]?.metadata?.manifest;
-    return typeof raw === 'string' ? (JSON.parse(raw) as PineconeManifest) : null;
+    if (!index) throw new AppError('STORE_ERROR', `${this.location.label} does not exist: run vitrine index first`);
+    return index;
   }
 
-  private async saveManifest(index: Index<RecordMetadata>, manifest: PineconeManifest): Promise<void> {
-    // A record needs a vector; a unit vector on the first axis is valid under the cosine metric.
-    const values = new Array<number>(manifest.model.dimension).fill(0);
-    values[0] = 1;
-    await this.call('writing the manifest', () =>
-      index.upsert({ records: [{ id: MANIFEST_ID, values, metadata: { manifest: JSON.stringify(manifest) } }], namespace: MANIFEST_NAMESPACE }),
-    );
-    this.manifest = manifest;
+  async loadManifest(): Promise<StoreManifest | null> {
+    const index = await this.openIndex();
+    let saved: PineconeManifest | null = null;
+    if (index) {
+      const r = await this.call('reading the manifest', () => index.fetch({ ids: [MANIFEST_ID], namespace: MANIFEST_NAMESPACE }));
+      const raw = r.records[MANIFEST_ID]?.metadata?.manifest;
+      if (typeof raw === 'string') saved = JSON.parse(raw) as PineconeManifest;
+    }
+    this.columns = saved ? (saved.columns ?? attributeColumns({}, saved.attributeFields)) : {};
+    return saved && publicManifest(saved);
   }
 
-  private async requireManifest(): Promise<PineconeManifest> {
-    this.manifest ??= await this.loadManifest();
-    if (!this.manifest) throw new AppError('STORE_ERROR', `${this.label} holds no index yet: run vitrine index first`);
-    return this.manifest;
-  }
-
-  private publicManifest(): StoreManifest | null {
-    if (!this.manifest) return null;
-    const { columns: _columns, ...rest } = this.manifest;
-    return rest;
-  }
-
-  async readManifest(): Promise<StoreManifest | null> {
-    this.manifest = await this.loadManifest();
-    return this.publicManifest();
-  }
-
-  private mismatch(existing: { id: string; hash: string; dimension: number }, model: ModelManifest): AppError {
-    return new AppError(
-      'MODEL_MISMATCH',
-      `the index in ${this.label} was built with model ${existing.id} (hash ${existing.hash.slice(0, 12)}, ${existing.dimension} dims), ` +
-        `not ${model.id} (hash ${model.hash.slice(0, 12)}, ${model.dimension} dims): re-index with this model into another index ` +
-        `(pinecone://${this.settings.index}-v2) or namespace (?namespace=${this.settings.namespace}-v2)`,
-      { details: { indexModel: existing.id, indexHash: existing.hash, model: model.id, modelHash: model.hash } },
-    );
-  }
-
-  async bindModel(model: ModelManifest, attributeFields: string[]): Promise<StoreManifest> {
-    let index = await this.openIndex();
-    if (!index) {
+  async updateManifest(decide: ManifestDecision): Promise<StoreManifest> {
+    // The manifest lives in the index, so a first bind creates the index before it can read one.
+    const existed = (await this.openIndex()) !== null;
+    const current = await this.loadManifest();
+    const next = decide(current);
+    if (!next) return current!;
+    if (!existed) {
       await this.call('creating the index', () =>
         this.client.createIndex({
           name: this.settings.index,
-          dimension: model.dimension,
+          dimension: next.model.dimension,
           metric: 'cosine',
           spec: { serverless: { cloud: this.settings.cloud, region: this.settings.region } },
           waitUntilReady: true,
           suppressConflicts: true,
         }),
       );
-      index = await this.openIndex();
-      if (!index) throw new AppError('STORE_ERROR', `${this.label}: the index was created but cannot be found`);
     }
-    const current = await this.loadManifest();
-    if (current && (current.model.hash !== model.hash || current.model.dimension !== model.dimension)) throw this.mismatch(current.model, model);
+    const index = await this.requireIndex();
     if (!current) {
+      // An index made by someone else (or an earlier model) has a fixed dimension of its own.
       const description = await this.call('describing the index', () => this.client.describeIndex(this.settings.index));
-      if (description.dimension !== undefined && description.dimension !== model.dimension) {
-        throw this.mismatch({ id: `(an index of ${description.dimension} dims)`, hash: '-', dimension: description.dimension }, model);
+      if (description.dimension !== undefined && description.dimension !== next.model.dimension) {
+        checkModel({ ...next.model, id: `(an index of ${description.dimension} dims)`, hash: '-', dimension: description.dimension }, next.model, this.location);
       }
     }
-    const now = new Date().toISOString();
-    const manifest: PineconeManifest = current
-      ? { ...current, columns: { ...current.columns } }
-      : { model, attributeFields: [], columns: {}, metric: 'cosine', normalized: true, createdAt: now, updatedAt: now };
-    const added = [...new Set(attributeFields)].filter((f) => !(f in manifest.columns));
-    let next = Object.keys(manifest.columns).length;
-    for (const field of added) manifest.columns[field] = `attr_${next++}`;
-    manifest.attributeFields = Object.keys(manifest.columns);
-    if (added.length > 0 || !current) {
-      manifest.updatedAt = now;
-      await this.saveManifest(index, manifest);
-    }
-    this.manifest = manifest;
-    return this.publicManifest()!;
+    const columns = attributeColumns(this.columns, next.attributeFields);
+    const saved: PineconeManifest = { ...next, columns };
+    // A record needs a vector; a unit vector on the first axis is valid under the cosine metric.
+    const values = new Array<number>(next.model.dimension).fill(0);
+    values[0] = 1;
+    await this.call('writing the manifest', () =>
+      index.upsert({ records: [{ id: MANIFEST_ID, values, metadata: { manifest: JSON.stringify(saved) } }], namespace: MANIFEST_NAMESPACE }),
+    );
+    this.columns = columns;
+    return next;
   }
 
-  private metadata(manifest: PineconeManifest, r: IndexedRecord): ProductMetadata {
+  private metadata(r: IndexedRecord): ProductMetadata {
     const m: ProductMetadata = {
       vitrine_id: r.id,
       title: r.title,
@@ -242,32 +205,17 @@ export class PineconeVectorStore implements VectorStore {
       content_hash: r.contentHash,
       attributes_json: JSON.stringify(r.attributes),
     };
-    for (const [field, column] of Object.entries(manifest.columns)) if (r.attributes[field] !== undefined) m[column] = r.attributes[field];
+    for (const [field, column] of Object.entries(this.columns)) if (r.attributes[field] !== undefined) m[column] = r.attributes[field];
     return m;
   }
 
-  private async requireIndex(): Promise<Index<RecordMetadata>> {
-    const index = await this.openIndex();
-    if (!index) throw new AppError('STORE_ERROR', `${this.label} does not exist: run vitrine index first`);
-    return index;
-  }
-
-  async upsert(records: IndexedRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    let manifest = await this.requireManifest();
-    const unknown = newAttributeFields(records, (f) => f in manifest.columns);
-    if (unknown.length > 0) {
-      await this.bindModel(manifest.model, unknown);
-      manifest = await this.requireManifest();
-    }
-    assertDimension(records, manifest.model.dimension);
+  async write(records: IndexedRecord[]): Promise<void> {
     const index = await this.requireIndex();
-    const unique = lastPerId(records);
-    for (let i = 0; i < unique.length; i += WRITE_BATCH) {
-      const batch = unique.slice(i, i + WRITE_BATCH);
+    for (let i = 0; i < records.length; i += WRITE_BATCH) {
+      const batch = records.slice(i, i + WRITE_BATCH);
       await this.call(`writing ${batch.length} records`, () =>
         index.upsert({
-          records: batch.map((r) => ({ id: recordId(r.id), values: Array.from(r.vector), metadata: this.metadata(manifest, r) })),
+          records: batch.map((r) => ({ id: recordId(r.id), values: Array.from(r.vector), metadata: this.metadata(r) })),
           namespace: this.settings.namespace,
         }),
       );
@@ -275,8 +223,7 @@ export class PineconeVectorStore implements VectorStore {
     }
   }
 
-  async delete(ids: string[]): Promise<number> {
-    if (ids.length === 0 || !(this.manifest ?? (await this.loadManifest()))) return 0;
+  async remove(ids: string[]): Promise<number> {
     const present = [...(await this.contentHashes(ids)).keys()];
     if (present.length === 0) return 0;
     const index = await this.requireIndex();
@@ -303,13 +250,12 @@ export class PineconeVectorStore implements VectorStore {
 
   async contentHashes(ids: string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
-    if (ids.length === 0) return out;
     for (const r of await this.fetchRecords(ids)) out.set(r.metadata.vitrine_id, r.metadata.content_hash);
     return out;
   }
 
-  private toItem(m: ProductMetadata, values?: number[]): StoredItem & { vector?: Float32Array } {
-    const item: StoredItem & { vector?: Float32Array } = {
+  private toItem(m: ProductMetadata, values?: number[]): StoredRecord {
+    const item: StoredRecord = {
       id: m.vitrine_id,
       title: m.title,
       imageRef: m.image_ref,
@@ -320,47 +266,33 @@ export class PineconeVectorStore implements VectorStore {
     return item;
   }
 
-  async get(id: string, options: { withVector?: boolean } = {}): Promise<(StoredItem & { vector?: Float32Array }) | null> {
+  async get(id: string, withVector: boolean): Promise<StoredRecord | null> {
     const [r] = await this.fetchRecords([id]);
-    return r ? this.toItem(r.metadata, options.withVector ? r.values : undefined) : null;
+    return r ? this.toItem(r.metadata, withVector ? r.values : undefined) : null;
   }
 
   /** Pinecone's metadata filter language: $in on each attribute key, $nin on the product id, joined by $and. */
-  private filter(manifest: PineconeManifest, filters: NormalizedFilters, excludeIds: string[] = []): object | undefined {
+  private filter(filters: NormalizedFilters, excludeIds: readonly string[] = []): object | undefined {
     const clauses: object[] = [];
-    for (const [field, values] of filters) clauses.push({ [manifest.columns[field]]: { $in: values } });
+    for (const [field, values] of filters) clauses.push({ [this.columns[field]]: { $in: values } });
     if (excludeIds.length > 0) clauses.push({ vitrine_id: { $nin: excludeIds } });
     if (clauses.length === 0) return undefined;
     return clauses.length === 1 ? clauses[0] : { $and: clauses };
   }
 
-  async search(options: VectorSearchOptions): Promise<StoredHit[]> {
-    const manifest = await this.requireManifest();
-    if (options.vector.length !== manifest.model.dimension) {
-      throw new AppError('MODEL_MISMATCH', `query vector has ${options.vector.length} dims; the index has ${manifest.model.dimension}`);
-    }
-    const filters = normalizeFilters(options.filters, manifest.attributeFields);
-    const offset = options.offset ?? 0;
-    const limit = offset + options.k;
-    if (limit > MAX_TOP_K) throw new AppError('BAD_REQUEST', `Pinecone returns at most ${MAX_TOP_K} results: offset + k is ${limit}`);
+  async nearest(query: NearestQuery): Promise<StoredHit[]> {
+    if (query.limit > MAX_TOP_K) throw new AppError('BAD_REQUEST', `Pinecone returns at most ${MAX_TOP_K} results: offset + k is ${query.limit}`);
     const index = await this.requireIndex();
     const r = await this.call('vector search', () =>
       index.query({
-        vector: Array.from(options.vector),
-        topK: limit,
-        filter: this.filter(manifest, filters, options.excludeIds),
+        vector: Array.from(query.vector),
+        topK: query.limit,
+        filter: this.filter(query.filters, query.excludeIds),
         includeMetadata: true,
         namespace: this.settings.namespace,
       }),
     );
-    const minScore = options.minScore ?? -Infinity;
-    return r.matches
-      .filter((m) => m.metadata)
-      .map((m) => ({ ...this.toItem(m.metadata as ProductMetadata), score: m.score ?? 0 }))
-      .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .slice(offset, limit)
-      .filter((h) => h.score >= minScore)
-      .map(({ contentHash: _hash, vector: _vector, ...hit }) => hit);
+    return r.matches.filter((m) => m.metadata).map((m) => ({ ...this.toItem(m.metadata as ProductMetadata), score: m.score ?? 0 }));
   }
 
   /** Every product's attributes, from the local copy while it is fresh. */
@@ -372,37 +304,29 @@ export class PineconeVectorStore implements VectorStore {
     return items;
   }
 
-  async count(filters?: Filters): Promise<number> {
-    const manifest = this.manifest ?? (await this.loadManifest());
-    if (!manifest) return 0;
-    const normalized = normalizeFilters(filters, manifest.attributeFields);
-    if (normalized.size === 0 && !this.mirror) {
+  async count(filters: NormalizedFilters): Promise<number> {
+    if (filters.size === 0 && !this.mirror) {
       const index = await this.requireIndex();
       const stats = await this.call('reading index stats', () => index.describeIndexStats());
       return stats.namespaces?.[this.settings.namespace]?.recordCount ?? 0;
     }
     const items = await this.attributesMirror();
-    if (normalized.size === 0) return items.size;
+    if (filters.size === 0) return items.size;
     let n = 0;
-    for (const attributes of items.values()) if ([...normalized].every(([f, values]) => values.includes(attributes[f]))) n++;
+    for (const attributes of items.values()) if ([...filters].every(([f, values]) => values.includes(attributes[f]))) n++;
     return n;
   }
 
-  async facets(fields: string[], filters?: Filters): Promise<Facets> {
-    const manifest = this.manifest ?? (await this.loadManifest());
-    const known = manifest?.attributeFields ?? [];
-    normalizeFilters(Object.fromEntries(fields.map((f) => [f, []])), known);
-    const normalized = normalizeFilters(filters, known);
-    const items = manifest ? await this.attributesMirror() : new Map<string, Attributes>();
-    return countFacets(items.values(), fields, normalized);
+  async facets(fields: string[], filters: NormalizedFilters): Promise<Facets> {
+    return countFacets((await this.attributesMirror()).values(), fields, filters);
   }
 
   /** Lists ids page by page (serverless indexes) and fetches their records. */
-  async *scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<(StoredItem & { vector?: Float32Array })[]> {
+  async *scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<StoredRecord[]> {
     const index = await this.openIndex();
-    if (!index || !(this.manifest ?? (await this.loadManifest()))) return;
+    if (!index) return;
     let token: string | undefined;
-    let pending: (StoredItem & { vector?: Float32Array })[] = [];
+    let pending: StoredRecord[] = [];
     do {
       const page = await this.call('listing records', () =>
         index.listPaginated({ namespace: this.settings.namespace, limit: READ_BATCH, paginationToken: token }),
@@ -423,17 +347,34 @@ export class PineconeVectorStore implements VectorStore {
     if (pending.length > 0) yield pending;
   }
 
-  /** Deletes the index (tests, and re-indexing from scratch). */
   async drop(): Promise<void> {
     if (await this.openIndex()) await this.call('deleting the index', () => this.client.deleteIndex(this.settings.index));
     this.index = null;
-    this.manifest = null;
+    this.columns = {};
     this.mirror = null;
   }
 
   async close(): Promise<void> {
     // The REST client holds no connection that needs closing.
   }
+}
+
+export class PineconeVectorStore extends VectorStoreKernel<PineconeDriver> {
+  static async open(options: PineconeStoreOptions): Promise<PineconeVectorStore> {
+    const settings = parsePineconeUrl(options.url);
+    if (!options.apiKey) throw new AppError('CONFIG_ERROR', `the Pinecone store ${options.url} needs an API key: set PINECONE_API_KEY`);
+    const client = new Pinecone({
+      apiKey: options.apiKey,
+      controllerHostUrl: settings.controller,
+      // Rate limits (429 + Retry-After) are retried here; the client's own retries would not see Retry-After.
+      fetchApi: retryingFetch(options.retry ?? DEFAULT_RETRY) as never,
+      maxRetries: 0,
+    });
+    return new PineconeVectorStore(new PineconeDriver(settings, client)).load();
+  }
+
+  /** Deletes the whole index (tests, and re-indexing from scratch). */
+  declare readonly drop: () => Promise<void>;
 }
 
 export async function openPineconeStore(options: PineconeStoreOptions): Promise<PineconeVectorStore> {

@@ -8,17 +8,18 @@
 import { createHash } from 'node:crypto';
 import { QdrantClient } from '@qdrant/js-client-rest';
 import { AppError, errorMessage, isAppError } from '../../errors/app-error.js';
-import { normalizeFilters, type NormalizedFilters } from '../../domain/filters.js';
-import type { Attributes, Facets, Filters, IndexedRecord } from '../../domain/types.js';
-import type { ModelManifest } from '../../model/embedder.js';
+import type { NormalizedFilters } from '../../domain/filters.js';
+import { publicManifest, type StoreManifest } from '../../domain/manifest.js';
+import type { Attributes, Facets, IndexedRecord } from '../../domain/types.js';
+import type { StoreLocation } from './model-guard.js';
 import { DEFAULT_RETRY, retryAfterMs, withRetry, type RetryDecision, type RetryPolicy } from './rate-limit.js';
-import { assertDimension, lastPerId, newAttributeFields } from './records.js';
-import type { StoreManifest, StoredHit, StoredItem, VectorSearchOptions, VectorStore } from './vector-store.js';
+import { attributeColumns, VectorStoreKernel, type ManifestDecision, type NearestQuery, type VectorStoreDriver } from './store-kernel.js';
+import type { StoredHit, StoredRecord } from './vector-store.js';
 
 export interface QdrantStoreOptions {
   /** qdrant://host:6333/collection?shard_number=2&replication_factor=2&exact=1&hnsw_ef=128 (qdrants:// for TLS) */
   url: string;
-  /** Qdrant Cloud API key; default QDRANT_API_KEY from the environment. */
+  /** Qdrant Cloud API key (config's qdrantApiKey, from QDRANT_API_KEY). */
   apiKey?: string;
   retry?: RetryPolicy;
 }
@@ -32,8 +33,8 @@ export interface QdrantSettings {
   hnswEf?: number;
 }
 
+/** The manifest as saved in the collection's metadata: the payload key of each attribute field beside it. */
 interface QdrantManifest extends StoreManifest {
-  /** attribute field -> payload key */
   columns: Record<string, string>;
 }
 
@@ -81,6 +82,14 @@ export function parseQdrantUrl(url: string): QdrantSettings {
   };
 }
 
+export function qdrantLocation(settings: QdrantSettings): StoreLocation {
+  return {
+    label: `Qdrant collection ${settings.collection} at ${settings.endpoint}`,
+    reindexHint: 're-index with this model into another collection (qdrant://host:6333/<new collection>), or delete the collection and index again',
+    indexFlags: `--store qdrant${settings.endpoint.startsWith('https:') ? 's' : ''}://${new URL(settings.endpoint).host}/${settings.collection}`,
+  };
+}
+
 /** Qdrant point ids are integers or UUIDs: a product id maps to a stable UUID-shaped digest. */
 export function pointId(productId: string): string {
   const h = createHash('sha256').update(productId).digest('hex');
@@ -105,30 +114,18 @@ function describeError(e: unknown): string {
   return `${errorMessage(e)}${err?.status ? ` (HTTP ${err.status})` : ''}${detail ? `: ${detail}` : ''}`;
 }
 
-export class QdrantVectorStore implements VectorStore {
-  private manifest: QdrantManifest | null = null;
 
-  private constructor(
+class QdrantDriver implements VectorStoreDriver {
+  readonly location: StoreLocation;
+  /** attribute field -> payload key, from the manifest last read or written. */
+  private columns: Record<string, string> = {};
+
+  constructor(
     private readonly settings: QdrantSettings,
     private readonly client: QdrantClient,
     private readonly retry: RetryPolicy,
-  ) {}
-
-  static async open(options: QdrantStoreOptions): Promise<QdrantVectorStore> {
-    const settings = parseQdrantUrl(options.url);
-    const client = new QdrantClient({
-      url: settings.endpoint,
-      apiKey: options.apiKey ?? process.env.QDRANT_API_KEY,
-      checkCompatibility: false,
-      timeout: 60_000,
-    });
-    const store = new QdrantVectorStore(settings, client, options.retry ?? DEFAULT_RETRY);
-    store.manifest = await store.loadManifest();
-    return store;
-  }
-
-  private get label(): string {
-    return `Qdrant collection ${this.settings.collection} at ${this.settings.endpoint}`;
+  ) {
+    this.location = qdrantLocation(settings);
   }
 
   /** One client call with retries; failures become STORE_ERROR with the cause. */
@@ -137,123 +134,73 @@ export class QdrantVectorStore implements VectorStore {
       return await withRetry(fn, classifyQdrantError, this.retry);
     } catch (e) {
       if (isAppError(e)) throw e;
-      throw new AppError('STORE_ERROR', `${this.label}: ${what} failed: ${describeError(e)}`, { cause: e });
+      throw new AppError('STORE_ERROR', `${this.location.label}: ${what} failed: ${describeError(e)}`, { cause: e });
     }
   }
 
-  private async exists(): Promise<boolean> {
+  async exists(): Promise<boolean> {
     const r = await this.call('checking the collection', () => this.client.collectionExists(this.settings.collection));
     return r.exists;
   }
 
-  private async loadManifest(): Promise<QdrantManifest | null> {
-    if (!(await this.exists())) return null;
-    const info = await this.call('reading the collection', () => this.client.getCollection(this.settings.collection));
-    const metadata = (info.config as { metadata?: Record<string, unknown> | null }).metadata ?? {};
-    const raw = metadata[METADATA_KEY];
-    return typeof raw === 'string' ? (JSON.parse(raw) as QdrantManifest) : null;
+  async loadManifest(): Promise<StoreManifest | null> {
+    let saved: QdrantManifest | null = null;
+    if (await this.exists()) {
+      const info = await this.call('reading the collection', () => this.client.getCollection(this.settings.collection));
+      const raw = ((info.config as { metadata?: Record<string, unknown> | null }).metadata ?? {})[METADATA_KEY];
+      if (typeof raw === 'string') saved = JSON.parse(raw) as QdrantManifest;
+    }
+    this.columns = saved ? (saved.columns ?? attributeColumns({}, saved.attributeFields)) : {};
+    return saved && publicManifest(saved);
   }
 
-  private async saveManifest(manifest: QdrantManifest): Promise<void> {
-    // Stored as a JSON string so Qdrant's metadata merge never mixes two manifests' fields.
-    await this.call('writing the manifest', () =>
-      this.client.updateCollection(this.settings.collection, { metadata: { [METADATA_KEY]: JSON.stringify(manifest) } } as never),
-    );
-    this.manifest = manifest;
-  }
-
-  private async requireManifest(): Promise<QdrantManifest> {
-    this.manifest ??= await this.loadManifest();
-    if (!this.manifest) throw new AppError('STORE_ERROR', `${this.label} holds no index yet: run vitrine index first`);
-    return this.manifest;
-  }
-
-  async readManifest(): Promise<StoreManifest | null> {
-    this.manifest = await this.loadManifest();
-    if (!this.manifest) return null;
-    const { columns: _columns, ...rest } = this.manifest;
-    return rest;
-  }
-
-  async bindModel(model: ModelManifest, attributeFields: string[]): Promise<StoreManifest> {
+  async updateManifest(decide: ManifestDecision): Promise<StoreManifest> {
     const current = await this.loadManifest();
-    if (current && (current.model.hash !== model.hash || current.model.dimension !== model.dimension)) {
-      throw new AppError(
-        'MODEL_MISMATCH',
-        `the index in ${this.label} was built with model ${current.model.id} (hash ${current.model.hash.slice(0, 12)}, ${current.model.dimension} dims), ` +
-          `not ${model.id} (hash ${model.hash.slice(0, 12)}, ${model.dimension} dims): re-index with this model into another collection ` +
-          `(qdrant://host:6333/${this.settings.collection}_v2), or delete the collection and index again`,
-        { details: { indexModel: current.model.id, indexHash: current.model.hash, model: model.id, modelHash: model.hash } },
+    const next = decide(current);
+    if (!next) return current!;
+    if (!current && !(await this.exists())) {
+      await this.call('creating the collection', () =>
+        this.client.createCollection(this.settings.collection, {
+          vectors: { size: next.model.dimension, distance: 'Cosine' },
+          shard_number: this.settings.shardNumber,
+          replication_factor: this.settings.replicationFactor,
+        }),
       );
     }
-    const now = new Date().toISOString();
-    if (!current) {
-      if (!(await this.exists())) {
-        await this.call('creating the collection', () =>
-          this.client.createCollection(this.settings.collection, {
-            vectors: { size: model.dimension, distance: 'Cosine' },
-            shard_number: this.settings.shardNumber,
-            replication_factor: this.settings.replicationFactor,
-          }),
-        );
-      }
-    }
-    const manifest: QdrantManifest = current
-      ? { ...current, columns: { ...current.columns } }
-      : { model, attributeFields: [], columns: {}, metric: 'cosine', normalized: true, createdAt: now, updatedAt: now };
-    const added = [...new Set(attributeFields)].filter((f) => !(f in manifest.columns));
-    let next = Object.keys(manifest.columns).length;
-    for (const field of added) {
-      const column = `attr_${next++}`;
-      manifest.columns[field] = column;
+    const columns = attributeColumns(this.columns, next.attributeFields);
+    for (const field of next.attributeFields.filter((f) => !(f in this.columns))) {
       await this.call(`indexing payload field ${field}`, () =>
-        this.client.createPayloadIndex(this.settings.collection, { field_name: column, field_schema: 'keyword', wait: true }),
+        this.client.createPayloadIndex(this.settings.collection, { field_name: columns[field], field_schema: 'keyword', wait: true }),
       );
     }
-    manifest.attributeFields = Object.keys(manifest.columns);
-    if (added.length > 0 || !current) {
-      manifest.updatedAt = now;
-      await this.saveManifest(manifest);
-    }
-    this.manifest = manifest;
-    return (await this.readManifestCached())!;
+    // Stored as a JSON string so Qdrant's metadata merge never mixes two manifests' fields.
+    const saved: QdrantManifest = { ...next, columns };
+    await this.call('writing the manifest', () =>
+      this.client.updateCollection(this.settings.collection, { metadata: { [METADATA_KEY]: JSON.stringify(saved) } } as never),
+    );
+    this.columns = columns;
+    return next;
   }
 
-  private async readManifestCached(): Promise<StoreManifest | null> {
-    if (!this.manifest) return null;
-    const { columns: _columns, ...rest } = this.manifest;
-    return rest;
-  }
-
-  private payload(manifest: QdrantManifest, r: IndexedRecord): ProductPayload {
+  private payload(r: IndexedRecord): ProductPayload {
     const p: ProductPayload = { id: r.id, title: r.title, image_ref: r.imageRef, content_hash: r.contentHash, attributes: r.attributes };
-    for (const [field, column] of Object.entries(manifest.columns)) if (r.attributes[field] !== undefined) p[column] = r.attributes[field];
+    for (const [field, column] of Object.entries(this.columns)) if (r.attributes[field] !== undefined) p[column] = r.attributes[field];
     return p;
   }
 
-  async upsert(records: IndexedRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    let manifest = await this.requireManifest();
-    const unknown = newAttributeFields(records, (f) => f in manifest.columns);
-    if (unknown.length > 0) {
-      await this.bindModel(manifest.model, unknown);
-      manifest = await this.requireManifest();
-    }
-    assertDimension(records, manifest.model.dimension);
-    const unique = lastPerId(records);
-    for (let i = 0; i < unique.length; i += WRITE_BATCH) {
-      const batch = unique.slice(i, i + WRITE_BATCH);
+  async write(records: IndexedRecord[]): Promise<void> {
+    for (let i = 0; i < records.length; i += WRITE_BATCH) {
+      const batch = records.slice(i, i + WRITE_BATCH);
       await this.call(`writing ${batch.length} records`, () =>
         this.client.upsert(this.settings.collection, {
           wait: true,
-          points: batch.map((r) => ({ id: pointId(r.id), vector: Array.from(r.vector), payload: this.payload(manifest, r) })),
+          points: batch.map((r) => ({ id: pointId(r.id), vector: Array.from(r.vector), payload: this.payload(r) })),
         }),
       );
     }
   }
 
-  async delete(ids: string[]): Promise<number> {
-    if (ids.length === 0 || !(this.manifest ?? (await this.loadManifest()))) return 0;
+  async remove(ids: string[]): Promise<number> {
     const present = await this.contentHashes(ids);
     if (present.size === 0) return 0;
     await this.call('deleting', () => this.client.delete(this.settings.collection, { wait: true, points: [...present.keys()].map(pointId) }));
@@ -273,13 +220,12 @@ export class QdrantVectorStore implements VectorStore {
 
   async contentHashes(ids: string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
-    if (ids.length === 0 || !(this.manifest ?? (await this.loadManifest()))) return out;
     for (const p of await this.retrieve(ids, false)) out.set(p.payload.id, p.payload.content_hash);
     return out;
   }
 
-  private toItem(payload: ProductPayload, vector?: number[]): StoredItem & { vector?: Float32Array } {
-    const item: StoredItem & { vector?: Float32Array } = {
+  private toItem(payload: ProductPayload, vector?: number[]): StoredRecord {
+    const item: StoredRecord = {
       id: payload.id,
       title: payload.title,
       imageRef: payload.image_ref,
@@ -290,74 +236,49 @@ export class QdrantVectorStore implements VectorStore {
     return item;
   }
 
-  async get(id: string, options: { withVector?: boolean } = {}): Promise<(StoredItem & { vector?: Float32Array }) | null> {
-    if (!(this.manifest ?? (await this.loadManifest()))) return null;
-    const [p] = await this.retrieve([id], options.withVector ?? false);
+  async get(id: string, withVector: boolean): Promise<StoredRecord | null> {
+    const [p] = await this.retrieve([id], withVector);
     return p ? this.toItem(p.payload, p.vector) : null;
   }
 
-  private filter(manifest: QdrantManifest, filters: NormalizedFilters, options: { skipField?: string; excludeIds?: string[] } = {}): QdrantFilter | undefined {
+  private filter(filters: NormalizedFilters, options: { skipField?: string; excludeIds?: readonly string[] } = {}): QdrantFilter | undefined {
     const must: unknown[] = [];
     for (const [field, values] of filters) {
       if (field === options.skipField) continue;
-      must.push({ key: manifest.columns[field], match: values.length === 1 ? { value: values[0] } : { any: values } });
+      must.push({ key: this.columns[field], match: values.length === 1 ? { value: values[0] } : { any: values } });
     }
     const mustNot = options.excludeIds && options.excludeIds.length > 0 ? [{ has_id: options.excludeIds.map(pointId) }] : [];
     if (must.length === 0 && mustNot.length === 0) return undefined;
     return { ...(must.length > 0 ? { must } : {}), ...(mustNot.length > 0 ? { must_not: mustNot } : {}) };
   }
 
-  async search(options: VectorSearchOptions): Promise<StoredHit[]> {
-    const manifest = await this.requireManifest();
-    if (options.vector.length !== manifest.model.dimension) {
-      throw new AppError('MODEL_MISMATCH', `query vector has ${options.vector.length} dims; the index has ${manifest.model.dimension}`);
-    }
-    const filters = normalizeFilters(options.filters, manifest.attributeFields);
-    const offset = options.offset ?? 0;
-    const limit = offset + options.k;
-    // Fetch offset + k and page here, so ties order by id as in every other store.
+  async nearest(query: NearestQuery): Promise<StoredHit[]> {
     const result = await this.call('vector search', () =>
       this.client.query(this.settings.collection, {
-        query: Array.from(options.vector),
-        filter: this.filter(manifest, filters, { excludeIds: options.excludeIds }) as never,
-        limit,
+        query: Array.from(query.vector),
+        filter: this.filter(query.filters, { excludeIds: query.excludeIds }) as never,
+        limit: query.limit,
         with_payload: true,
-        params: this.settings.exact ? { exact: true } : { hnsw_ef: Math.max(this.settings.hnswEf ?? 128, limit) },
+        params: this.settings.exact ? { exact: true } : { hnsw_ef: Math.max(this.settings.hnswEf ?? 128, query.limit) },
       }),
     );
-    const minScore = options.minScore ?? -Infinity;
-    return result.points
-      .map((p) => ({ ...this.toItem(p.payload as ProductPayload), score: p.score }))
-      .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .slice(offset, limit)
-      .filter((h) => h.score >= minScore)
-      .map(({ contentHash: _hash, vector: _vector, ...hit }) => hit);
+    return result.points.map((p) => ({ ...this.toItem(p.payload as ProductPayload), score: p.score }));
   }
 
-  async count(filters?: Filters): Promise<number> {
-    const manifest = this.manifest ?? (await this.loadManifest());
-    if (!manifest) return 0;
-    const filter = this.filter(manifest, normalizeFilters(filters, manifest.attributeFields));
+  async count(filters: NormalizedFilters): Promise<number> {
+    const filter = this.filter(filters);
     const r = await this.call('counting', () => this.client.count(this.settings.collection, { filter: filter as never, exact: true }));
     return r.count;
   }
 
   /** Qdrant's facet API (>= 1.12) over the keyword-indexed attribute keys, one call per field (disjunctive). */
-  async facets(fields: string[], filters?: Filters): Promise<Facets> {
-    const manifest = this.manifest ?? (await this.loadManifest());
-    const known = manifest?.attributeFields ?? [];
-    normalizeFilters(Object.fromEntries(fields.map((f) => [f, []])), known);
-    const normalized = normalizeFilters(filters, known);
+  async facets(fields: string[], filters: NormalizedFilters): Promise<Facets> {
     const facets: Facets = {};
     for (const field of fields) {
-      if (!manifest) {
-        facets[field] = [];
-        continue;
-      }
       const r = await this.call(`counting facet ${field}`, () =>
         this.client.facet(this.settings.collection, {
-          key: manifest.columns[field],
-          filter: this.filter(manifest, normalized, { skipField: field }) as never,
+          key: this.columns[field],
+          filter: this.filter(filters, { skipField: field }) as never,
           limit: FACET_LIMIT,
           exact: true,
         }),
@@ -369,8 +290,7 @@ export class QdrantVectorStore implements VectorStore {
     return facets;
   }
 
-  async *scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<(StoredItem & { vector?: Float32Array })[]> {
-    if (!(this.manifest ?? (await this.loadManifest()))) return;
+  async *scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<StoredRecord[]> {
     let offset: string | number | undefined;
     for (;;) {
       const page = await this.call('scanning', () =>
@@ -385,15 +305,25 @@ export class QdrantVectorStore implements VectorStore {
     }
   }
 
-  /** Deletes the collection (tests, and re-indexing from scratch). */
   async drop(): Promise<void> {
     if (await this.exists()) await this.call('deleting the collection', () => this.client.deleteCollection(this.settings.collection));
-    this.manifest = null;
+    this.columns = {};
   }
 
   async close(): Promise<void> {
     // The REST client holds no connection that needs closing.
   }
+}
+
+export class QdrantVectorStore extends VectorStoreKernel<QdrantDriver> {
+  static async open(options: QdrantStoreOptions): Promise<QdrantVectorStore> {
+    const settings = parseQdrantUrl(options.url);
+    const client = new QdrantClient({ url: settings.endpoint, apiKey: options.apiKey, checkCompatibility: false, timeout: 60_000 });
+    return new QdrantVectorStore(new QdrantDriver(settings, client, options.retry ?? DEFAULT_RETRY)).load();
+  }
+
+  /** Deletes the whole index (tests, and re-indexing from scratch). */
+  declare readonly drop: () => Promise<void>;
 }
 
 export async function openQdrantStore(options: QdrantStoreOptions): Promise<QdrantVectorStore> {

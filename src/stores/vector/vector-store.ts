@@ -1,17 +1,11 @@
 // The VectorStore port: vectors plus product metadata, exact or approximate nearest-neighbour search with
-// metadata filters, and a manifest of the model that produced the vectors.
+// metadata filters, and a manifest of the model that produced the vectors. Every adapter is a VectorStoreKernel
+// (store-kernel.ts) over a driver for its technology, so the rules behind this port hold alike for all of them.
+import type { ModelManifest, StoreManifest } from '../../domain/manifest.js';
 import type { Facets, Filters, IndexedRecord, Attributes } from '../../domain/types.js';
-import type { ModelManifest } from '../../model/embedder.js';
+import type { StoreLocation } from './model-guard.js';
 
-export interface StoreManifest {
-  model: ModelManifest;
-  /** Attribute fields known to the index, usable in filters and facets. */
-  attributeFields: string[];
-  metric: 'cosine';
-  normalized: true;
-  createdAt: string;
-  updatedAt: string;
-}
+export type { StoreManifest };
 
 export interface VectorSearchOptions {
   vector: Float32Array;
@@ -40,29 +34,48 @@ export interface StoredItem {
   contentHash: string;
 }
 
+/** A stored item, with its vector when asked for. */
+export type StoredRecord = StoredItem & { vector?: Float32Array };
+
 export interface VectorStore {
-  /** The manifest, or null for an empty, never-written store. */
+  /** Where the index lives, in the words of error messages (never a password). */
+  readonly location: StoreLocation;
+  /** The manifest, or null for a store that was never indexed. Reads it again from the store. */
   readManifest(): Promise<StoreManifest | null>;
   /**
-   * Binds the store to a model: creates the manifest on first use, refuses (MODEL_MISMATCH) a model whose
-   * hash or dimension differs from the one the index was built with. New attribute fields are added.
+   * For readers (serve, search): refuses (MODEL_MISMATCH) an index built with another model, now and whenever the
+   * manifest is read again (an index written later by another process included). Returns the manifest, or null
+   * while the store was never indexed. Writes nothing.
+   */
+  expectModel(model: ModelManifest): Promise<StoreManifest | null>;
+  /**
+   * For writers: binds the store to a model: creates the manifest on first use, refuses (MODEL_MISMATCH) a model
+   * whose hash or dimension differs from the one the index was built with. New attribute fields are added.
    */
   bindModel(model: ModelManifest, attributeFields: string[]): Promise<StoreManifest>;
+  /** Writes records (the last one wins for an id given twice); NO_INDEX before bindModel. */
   upsert(records: IndexedRecord[]): Promise<void>;
   delete(ids: string[]): Promise<number>;
   /** id -> contentHash for the given ids that are present (used to skip unchanged items). */
   contentHashes(ids: string[]): Promise<Map<string, string>>;
-  get(id: string, options?: { withVector?: boolean }): Promise<(StoredItem & { vector?: Float32Array }) | null>;
+  get(id: string, options?: { withVector?: boolean }): Promise<StoredRecord | null>;
+  /** Ranked hits (score desc, then id asc), paged; NO_INDEX on a store that was never indexed. */
   search(options: VectorSearchOptions): Promise<StoredHit[]>;
   count(filters?: Filters): Promise<number>;
   /** Value counts per field over the products matching `filters` (each field ignores its own filter). */
   facets(fields: string[], filters?: Filters): Promise<Facets>;
   /** Streams every record in batches (for eval and migration). */
-  scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<(StoredItem & { vector?: Float32Array })[]>;
+  scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<StoredRecord[]>;
   /**
    * An opaque token that changes whenever the index content changes (also by another process), so caches can
    * drop stale results. Optional: stores without it are not result-cached.
    */
   version?(): Promise<string>;
+  /** Upkeep after a bulk write (LanceDB compacts the fragments many small writes leave); absent where none is needed. */
+  optimize?(): Promise<void>;
+  /** Builds an approximate (HNSW) index on request; absent where the store builds one itself. */
+  createAnnIndex?(): Promise<void>;
+  /** Deletes the whole index, manifest included (tests, benches, starting over); absent where a folder is simply removed. */
+  drop?(): Promise<void>;
   close(): Promise<void>;
 }

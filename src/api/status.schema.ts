@@ -1,0 +1,25 @@
+// Wire shapes every route shares or that serve operators: the error body, liveness and readiness.
+import { z } from 'zod';
+import { ERROR_CODES, type ErrorCode } from '../errors/codes.js';
+
+const codes = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
+
+/** Every error answer: `{code, message}`, never a stack trace. */
+export const ErrorBodySchema = z.object({ code: z.enum(codes), message: z.string() }).meta({
+  description: Object.entries(ERROR_CODES)
+    .map(([code, e]) => `${code} (${e.httpStatus}): ${e.description}`)
+    .join('\n'),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+export const HealthSchema = z.object({ status: z.literal('ok') });
+export type Health = z.infer<typeof HealthSchema>;
+
+export const ReadinessSchema = z.object({
+  status: z.literal('ready'),
+  model: z.string().meta({ description: 'Id of the loaded model.' }),
+  modelHash: z.string().meta({ description: 'SHA-256 of the model files; the index was built with the same.' }),
+  dimension: z.number().int().meta({ description: 'Embedding dimension.' }),
+  count: z.number().int().meta({ description: 'Products in the index.' }),
+});
+export type Readiness = z.infer<typeof ReadinessSchema>;

@@ -1,0 +1,434 @@
+// The index service: catalog entries -> vectors in the store, in named stages that can be timed, traced and tested
+// alone: read (the catalog, once) -> load (photo bytes) -> check (skip unchanged) -> upload (optional) -> decode
+// (pixels) -> embed (the model) -> write (the store). Every item ends ok / skipped / failed with its reason; one bad
+// photo never aborts a run, and a killed run resumes because unchanged items (same id and content hash) are skipped.
+//
+// The stages live on an IndexRun, begun once per run (or per batch of a write API): begin() binds the model once,
+// with every field the products use, so writes never re-check it; that is also where a writer lock per run would be
+// taken, and write() where one per batch would. run() pipelines them: the next batch is loaded and decoded while
+// this one is embedded. decode is a function of its own (options.decode) so that a worker pool can do it.
+//
+// Example:
+//   const indexer = new IndexService({ embedder, store, loadImage }, { instrumentation, batchSize: 32 });
+//   const report = await indexer.run({ entries: readCatalog({ source: 'catalog.csv' }) });
+import { createHash } from 'node:crypto';
+import { AppError, errorMessage } from '../errors/app-error.js';
+import type { IndexedRecord, Product } from '../domain/types.js';
+import type { Embedder, PixelValues } from '../model/embedder.js';
+import type { CatalogEntry } from '../stores/catalog/read-catalog.js';
+import type { ImageStore } from '../stores/images/image-store.js';
+import { uploadAwareHash, uploadProductImage } from '../stores/images/upload-images.js';
+import type { VectorStore } from '../stores/vector/vector-store.js';
+import { noInstrumentation, type IndexStage, type Instrumentation, type ItemOutcome, type StageAttributes } from './instrumentation.js';
+
+export type { IndexStage, ItemOutcome };
+export const STAGES: IndexStage[] = ['read', 'load', 'check', 'upload', 'decode', 'embed', 'write'];
+
+export interface ItemFailure {
+  id?: string;
+  row?: number;
+  reason: string;
+}
+
+export interface IndexProgress {
+  processed: number;
+  ok: number;
+  skipped: number;
+  failed: number;
+}
+
+export interface IndexReport extends IndexProgress {
+  /** Catalog entries read (products and rows that could not be read). */
+  total: number;
+  /** True when the run stopped early on its abort signal (what was embedded so far is written). */
+  interrupted: boolean;
+  /** Seconds spent in each stage (summed over batches; stages of two batches overlap). */
+  stageSeconds: Record<IndexStage, number>;
+  wallSeconds: number;
+  failures: ItemFailure[];
+}
+
+/** A product with its photo bytes and the hash that decides whether it must be embedded again. */
+export interface LoadedItem {
+  product: Product;
+  bytes: Uint8Array;
+  contentHash: string;
+}
+
+export interface DecodedItem {
+  product: Product;
+  contentHash: string;
+  pixels: PixelValues;
+}
+
+/** What a stage passed on, and what failed in it (with the reason). */
+export interface StageResult<T> {
+  items: T[];
+  failures: ItemFailure[];
+}
+
+export interface IndexServiceDeps {
+  embedder: Pick<Embedder, 'manifest' | 'preprocessImage' | 'encodePixels'>;
+  store: VectorStore;
+  /** Encoded bytes of an image reference (a local path or an http(s) URL). */
+  loadImage: (ref: string) => Promise<Uint8Array>;
+  /** Upload each embedded item's original photo here and record the returned URL as its imageRef. */
+  uploadImages?: ImageStore;
+}
+
+export interface IndexServiceOptions {
+  instrumentation?: Instrumentation;
+  /** Images embedded per model call (default 32). */
+  batchSize?: number;
+  /** Records buffered before one store write: larger writes make fewer table fragments, smaller ones lose less to a kill. */
+  writeBatchSize?: number;
+  /** Photo bytes -> model-ready pixels; the embedder's own preprocessing by default (a worker pool can stand in). */
+  decode?: (bytes: Uint8Array) => Promise<PixelValues>;
+}
+
+export interface BeginOptions {
+  /** Attribute fields the products use: bound with the model in one go. */
+  attributeFields?: string[];
+  /** Re-embed even unchanged items. */
+  force?: boolean;
+  /**
+   * How the check stage learns what is already indexed: one scan of every content hash up front ('preload', the
+   * default up to a million products, far cheaper than a query per batch) or a lookup per batch ('lookup').
+   */
+  knownHashes?: 'preload' | 'lookup';
+  onProgress?: (progress: IndexProgress) => void;
+  onFailure?: (failure: ItemFailure) => void;
+}
+
+export interface RunOptions extends Omit<BeginOptions, 'attributeFields'> {
+  entries: AsyncIterable<CatalogEntry> | Iterable<CatalogEntry>;
+  /** Stops after the batch in flight; what was embedded so far is written. */
+  signal?: AbortSignal;
+  /** Called once the catalog is read, before any outcome is reported, with the number of entries. */
+  onStart?: (total: number) => void | Promise<void>;
+}
+
+const PRELOAD_HASHES_UP_TO = 1_000_000;
+const MAX_LISTED_FAILURES = 10_000;
+
+/** What decides whether an item must be embedded again: its photo bytes, title and attributes. */
+export function contentHash(product: Product, imageBytes: Uint8Array): string {
+  const hash = createHash('sha256');
+  hash.update(imageBytes);
+  hash.update('\0');
+  hash.update(product.title);
+  hash.update('\0');
+  hash.update(JSON.stringify(Object.entries(product.attributes).sort(([a], [b]) => (a < b ? -1 : 1))));
+  return hash.digest('hex');
+}
+
+/** Every attribute field the products use, in first-seen order. */
+export function attributeFieldsOf(products: readonly Product[]): string[] {
+  return [...new Set(products.flatMap((p) => Object.keys(p.attributes)))];
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Runs `fn` on every item at once; an item whose call throws becomes a failure with `prefix` + the reason. */
+async function eachItem<I, O>(items: readonly I[], idOf: (item: I) => string, prefix: string, fn: (item: I) => Promise<O>): Promise<StageResult<O>> {
+  const failures: ItemFailure[] = [];
+  const settled = await Promise.all(
+    items.map(async (item) => {
+      try {
+        return { ok: true as const, value: await fn(item) };
+      } catch (e) {
+        failures.push({ id: idOf(item), reason: `${prefix}${errorMessage(e)}` });
+        return { ok: false as const };
+      }
+    }),
+  );
+  return { items: settled.flatMap((s) => (s.ok ? [s.value] : [])), failures };
+}
+
+export class IndexService {
+  readonly batchSize: number;
+  readonly writeBatchSize: number;
+  readonly observe: Instrumentation;
+  readonly decodeImage: (bytes: Uint8Array) => Promise<PixelValues>;
+
+  constructor(
+    readonly deps: IndexServiceDeps,
+    options: IndexServiceOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 32;
+    this.writeBatchSize = Math.max(this.batchSize, options.writeBatchSize ?? 256);
+    this.observe = options.instrumentation ?? noInstrumentation;
+    this.decodeImage = options.decode ?? ((bytes) => deps.embedder.preprocessImage(bytes));
+  }
+
+  /** Binds the model (once, with the given fields) and learns what is indexed; the stages then run on the result. */
+  async begin(options: BeginOptions = {}): Promise<IndexRun> {
+    const run = new IndexRun(this, options);
+    await this.deps.store.bindModel(this.deps.embedder.manifest, options.attributeFields ?? []);
+    await run.learnKnownHashes(options.knownHashes ?? 'preload');
+    return run;
+  }
+
+  /** Indexes a whole catalog: read once, then batches pipelined through the stages. */
+  async run(options: RunOptions): Promise<IndexReport> {
+    const started = performance.now();
+    const clock = new StageClock(this.observe);
+    const { products, failures, total } = await clock.time('read', {}, () => readEntries(options.entries));
+    await options.onStart?.(total);
+    const run = new IndexRun(this, options, clock, total);
+    for (const f of failures) run.tally.fail(f);
+    await this.deps.store.bindModel(this.deps.embedder.manifest, attributeFieldsOf(products));
+    await run.learnKnownHashes(options.knownHashes ?? 'preload');
+    await run.pipeline(chunks(products, this.batchSize), options.signal);
+    return run.report(performance.now() - started);
+  }
+
+  /** Store upkeep after a bulk run (compaction where the store needs it) and, when asked, its approximate index. */
+  async maintain(options: { ann?: boolean } = {}): Promise<void> {
+    const { store } = this.deps;
+    await store.optimize?.();
+    if (options.ann) {
+      if (!store.createAnnIndex) throw new AppError('BAD_REQUEST', '--ann: this store builds its approximate index itself');
+      await store.createAnnIndex();
+    }
+  }
+}
+
+/** The read stage: the catalog read once into products, with the rows that could not be read as failures. */
+export async function readEntries(entries: AsyncIterable<CatalogEntry> | Iterable<CatalogEntry>): Promise<{ products: Product[]; failures: ItemFailure[]; total: number }> {
+  const products: Product[] = [];
+  const failures: ItemFailure[] = [];
+  let total = 0;
+  for await (const e of entries) {
+    total++;
+    if (e.ok) products.push(e.product);
+    else failures.push({ id: e.id, row: e.row, reason: e.reason });
+  }
+  return { products, failures, total };
+}
+
+/** Seconds per stage, each stage call traced through the instrumentation port. */
+export class StageClock {
+  readonly seconds = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<IndexStage, number>;
+
+  constructor(private readonly observe: Instrumentation) {}
+
+  async time<T>(stage: IndexStage, attributes: StageAttributes, fn: () => Promise<T>): Promise<T> {
+    return this.observe.stage(`index.${stage}`, attributes, async () => {
+      const t0 = performance.now();
+      try {
+        return await fn();
+      } finally {
+        this.seconds[stage] += (performance.now() - t0) / 1000;
+      }
+    });
+  }
+}
+
+/** Item outcomes of a run: counts, the failures (the first 10,000 listed), metrics and callbacks. */
+export class Tally {
+  readonly progress: IndexProgress = { processed: 0, ok: 0, skipped: 0, failed: 0 };
+  readonly failures: ItemFailure[] = [];
+
+  constructor(
+    private readonly observe: Instrumentation,
+    private readonly callbacks: Pick<BeginOptions, 'onProgress' | 'onFailure'> = {},
+  ) {}
+
+  fail(failure: ItemFailure): void {
+    this.count('failed', 1);
+    if (this.failures.length < MAX_LISTED_FAILURES) this.failures.push(failure);
+    this.callbacks.onFailure?.(failure);
+  }
+
+  skip(count: number): void {
+    this.count('skipped', count);
+  }
+
+  ok(count: number): void {
+    this.count('ok', count);
+  }
+
+  private count(outcome: ItemOutcome, n: number): void {
+    this.progress[outcome] += n;
+    this.progress.processed += n;
+    this.observe.indexed(outcome, n);
+  }
+
+  /** Progress, counting `pending` embedded but not yet written items as done (they are, barring a store failure). */
+  report(pending = 0): void {
+    this.callbacks.onProgress?.({ ...this.progress, processed: this.progress.processed + pending, ok: this.progress.ok + pending });
+  }
+}
+
+/** One run (or one write-API batch) of the index service: the model bound, the stages, the outcomes. */
+export class IndexRun {
+  readonly tally: Tally;
+  private known: Map<string, string> | null = null;
+  private buffer: IndexedRecord[] = [];
+  private interrupted = false;
+
+  constructor(
+    private readonly service: IndexService,
+    private readonly options: BeginOptions,
+    readonly clock: StageClock = new StageClock(service.observe),
+    private readonly total = 0,
+  ) {
+    this.tally = new Tally(service.observe, options);
+  }
+
+  private get deps(): IndexServiceDeps {
+    return this.service.deps;
+  }
+
+  /** Part of the check stage: preloads every content hash (unless forced or too many to hold). */
+  async learnKnownHashes(mode: 'preload' | 'lookup'): Promise<void> {
+    const { store } = this.deps;
+    if (this.options.force || mode !== 'preload' || (await store.count()) > PRELOAD_HASHES_UP_TO) return;
+    this.known = await this.clock.time('check', {}, async () => {
+      const map = new Map<string, string>();
+      for await (const batch of store.scan({ batchSize: 10_000, withVector: false })) for (const item of batch) map.set(item.id, item.contentHash);
+      return map;
+    });
+  }
+
+  /** load: each product's photo bytes and content hash. */
+  async load(products: readonly Product[]): Promise<StageResult<LoadedItem>> {
+    const { loadImage, uploadImages } = this.deps;
+    return this.clock.time('load', {}, () =>
+      eachItem(products, (p) => p.id, '', async (product) => {
+        const bytes = await loadImage(product.imageRef);
+        const hash = contentHash(product, bytes);
+        return { product, bytes, contentHash: uploadImages ? uploadAwareHash(hash, uploadImages, product.id) : hash };
+      }),
+    );
+  }
+
+  /** check: what must be embedded (new or changed) and what is skipped as unchanged. */
+  async check(loaded: readonly LoadedItem[]): Promise<{ todo: LoadedItem[]; unchanged: LoadedItem[] }> {
+    if (this.options.force) return { todo: [...loaded], unchanged: [] };
+    const known = this.known ?? (await this.clock.time('check', {}, () => this.deps.store.contentHashes(loaded.map((l) => l.product.id))));
+    const todo: LoadedItem[] = [];
+    const unchanged: LoadedItem[] = [];
+    for (const item of loaded) (known.get(item.product.id) === item.contentHash ? unchanged : todo).push(item);
+    return { todo, unchanged };
+  }
+
+  /** upload: the original photos to the image store, when one is configured; their URLs become the imageRefs. */
+  async upload(items: readonly LoadedItem[]): Promise<StageResult<LoadedItem>> {
+    const images = this.deps.uploadImages;
+    if (!images) return { items: [...items], failures: [] };
+    return this.clock.time('upload', {}, () =>
+      eachItem(items, (i) => i.product.id, 'image upload failed: ', async (item) => ({ ...item, product: await uploadProductImage(images, item.product, item.bytes) })),
+    );
+  }
+
+  /** decode: photo bytes to model-ready pixels. */
+  async decode(items: readonly LoadedItem[]): Promise<StageResult<DecodedItem>> {
+    return this.clock.time('decode', {}, () =>
+      eachItem(items, (i) => i.product.id, '', async (item) => ({ product: item.product, contentHash: item.contentHash, pixels: await this.service.decodeImage(item.bytes) })),
+    );
+  }
+
+  /** embed: one model call for the batch; if it fails, every item of the batch fails with its reason. */
+  async embed(items: readonly DecodedItem[]): Promise<StageResult<IndexedRecord>> {
+    if (items.length === 0) return { items: [], failures: [] };
+    try {
+      const vectors = await this.clock.time('embed', { 'vitrine.batch_size': items.length }, () => this.deps.embedder.encodePixels(items.map((i) => i.pixels)));
+      const records = items.map(({ product, contentHash: hash }, i) => ({ ...product, contentHash: hash, vector: vectors[i] }));
+      return { items: records, failures: [] };
+    } catch (e) {
+      return { items: [], failures: items.map((i) => ({ id: i.product.id, reason: `embedding failed: ${errorMessage(e)}` })) };
+    }
+  }
+
+  /** write: one store write; if it fails, every record of it fails with its reason. */
+  async write(records: readonly IndexedRecord[]): Promise<StageResult<IndexedRecord>> {
+    if (records.length === 0) return { items: [], failures: [] };
+    try {
+      await this.clock.time('write', { 'vitrine.batch_size': records.length }, () => this.deps.store.upsert([...records]));
+      return { items: [...records], failures: [] };
+    } catch (e) {
+      return { items: [], failures: records.map((r) => ({ id: r.id, reason: `store write failed: ${errorMessage(e)}` })) };
+    }
+  }
+
+  /** Everything up to pixels for one batch, outcomes recorded: load -> check -> upload -> decode. */
+  async prepare(products: readonly Product[]): Promise<DecodedItem[]> {
+    const loaded = this.record(await this.load(products));
+    const { todo, unchanged } = await this.check(loaded);
+    this.tally.skip(unchanged.length);
+    return this.record(await this.decode(this.record(await this.upload(todo))));
+  }
+
+  /** Embeds one prepared batch into the write buffer. */
+  async embedIntoBuffer(decoded: readonly DecodedItem[]): Promise<void> {
+    this.buffer.push(...this.record(await this.embed(decoded)));
+  }
+
+  /** Writes the buffer, recording each record as ok or failed. */
+  async flush(): Promise<void> {
+    if (this.buffer.length === 0) return;
+    const records = this.buffer;
+    this.buffer = [];
+    this.tally.ok(this.record(await this.write(records)).length);
+    this.tally.report();
+  }
+
+  /** One batch of products through every stage and into the store (what a write API calls per request). */
+  async indexProducts(products: readonly Product[]): Promise<IndexProgress> {
+    await this.embedIntoBuffer(await this.prepare(products));
+    await this.flush();
+    return { ...this.tally.progress };
+  }
+
+  /**
+   * The batches through the stages, the next batch prepared while this one is embedded; the buffer is written
+   * every writeBatchSize records and at the end. Stops between batches on the signal.
+   */
+  async pipeline(batches: readonly Product[][], signal?: AbortSignal): Promise<void> {
+    let index = 0;
+    let pending: Promise<DecodedItem[]> | null = batches.length > 0 ? this.prepare(batches[index++]) : null;
+    while (pending) {
+      if (signal?.aborted) {
+        this.interrupted = true;
+        break;
+      }
+      const decoded = await pending;
+      pending = index < batches.length ? this.prepare(batches[index++]) : null;
+      await this.embedIntoBuffer(decoded);
+      if (this.buffer.length >= this.service.writeBatchSize) await this.flush();
+      else this.tally.report(this.buffer.length);
+    }
+    if (pending) await pending.catch(() => []);
+    await this.flush();
+  }
+
+  /** The run's outcome; `wallMs` from the caller, who knows when it started. */
+  report(wallMs: number): IndexReport {
+    return {
+      ...this.tally.progress,
+      total: this.total,
+      interrupted: this.interrupted,
+      stageSeconds: { ...this.clock.seconds },
+      wallSeconds: wallMs / 1000,
+      failures: [...this.tally.failures],
+    };
+  }
+
+  /** Records a stage's failures and passes its items on. */
+  private record<T>(result: StageResult<T>): T[] {
+    for (const f of result.failures) this.tally.fail(f);
+    return result.items;
+  }
+}
+
+/** One-off indexing with a fresh service (tests, benches): `new IndexService(...).run(...)` in one call. */
+export async function runIndex(options: IndexServiceDeps & IndexServiceOptions & RunOptions): Promise<IndexReport> {
+  const { embedder, store, loadImage, uploadImages, instrumentation, batchSize, writeBatchSize, decode, ...run } = options;
+  return new IndexService({ embedder, store, loadImage, uploadImages }, { instrumentation, batchSize, writeBatchSize, decode }).run(run);
+}

@@ -1,0 +1,132 @@
+// The search service with fakes (a word-axis embedder and the in-memory store): validation against the limits,
+// ranking, filters and counts, "more like this", the never-indexed store, the caches and the stage trace.
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { IndexedRecord } from '../domain/types.js';
+import { FakeEmbedder, wordVector } from '../testing/fake-embedder.js';
+import { MemoryVectorStore } from '../stores/vector/memory.vector-store.js';
+import type { Instrumentation } from './instrumentation.js';
+import { QueryCache } from './query-cache.js';
+import { SearchService, type SearchResult } from './search.service.js';
+
+const LIMITS = { defaultK: 3, maxK: 5, maxOffset: 20, maxQueryChars: 40 };
+
+function record(id: string, words: string, attributes: Record<string, string>): IndexedRecord {
+  return { id, title: words, attributes, imageRef: `/img/${id}.jpg`, contentHash: `h-${id}`, vector: wordVector(words, 32) };
+}
+
+const CATALOG = [
+  record('a', 'red shirt', { colour: 'red', gender: 'Men' }),
+  record('b', 'red dress', { colour: 'red', gender: 'Women' }),
+  record('c', 'blue shirt', { colour: 'blue', gender: 'Men' }),
+  record('d', 'blue jeans', { colour: 'blue', gender: 'Women' }),
+  record('e', 'green socks', { colour: 'green', gender: 'Men' }),
+  record('f', 'black watch', { colour: 'black', gender: 'Women' }),
+];
+
+describe('SearchService', () => {
+  let embedder: FakeEmbedder;
+  let store: MemoryVectorStore;
+  let stages: string[];
+  let cacheEvents: string[];
+  let service: SearchService;
+
+  const build = (cache: QueryCache<SearchResult> | null = null) => {
+    const instrumentation: Instrumentation = {
+      stage: async (name, _attributes, fn) => {
+        stages.push(name);
+        return fn();
+      },
+      cache: (name, hit) => void cacheEvents.push(`${name}:${hit ? 'hit' : 'miss'}`),
+      indexed: () => undefined,
+    };
+    return new SearchService({ embedder, store }, { limits: LIMITS, instrumentation, cache });
+  };
+
+  beforeEach(async () => {
+    embedder = new FakeEmbedder();
+    store = MemoryVectorStore.create();
+    stages = [];
+    cacheEvents = [];
+    await store.bindModel(embedder.manifest, ['colour', 'gender']);
+    await store.upsert(CATALOG);
+    service = build();
+  });
+
+  it('validates a query against its limits', async () => {
+    await expect(service.search({})).rejects.toMatchObject({ code: 'EMPTY_QUERY' });
+    await expect(service.search({ text: '   ' })).rejects.toMatchObject({ code: 'EMPTY_QUERY' });
+    await expect(service.search({ text: 'shirt', k: 6 })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: 'k must be an integer from 1 to 5, got 6' });
+    await expect(service.search({ text: 'shirt', k: 1.5 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(service.search({ text: 'shirt', offset: 21 })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('from 0 to 20') });
+    await expect(service.search({ text: 'shirt', minScore: 2 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(service.search({ text: 'x'.repeat(41) })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: 'query text is 41 characters; the limit is 40' });
+    expect(embedder.calls.encodeTexts).toBe(0);
+  });
+
+  it('ranks by similarity, pages without overlap, and counts what the filters match', async () => {
+    const first = await service.search({ text: 'red shirt' });
+    expect(first).toMatchObject({ k: 3, offset: 0, total: 6, truncated: false, cached: false });
+    expect(first.hits.map((h) => h.id)).toEqual(['a', 'b', 'c']);
+    expect(first.hits[0].score).toBeCloseTo(1, 6);
+    expect(first.hits[0]).toMatchObject({ title: 'red shirt', imageRef: '/img/a.jpg', attributes: { colour: 'red', gender: 'Men' } });
+    const next = await service.search({ text: 'red shirt', k: 3, offset: 3 });
+    expect(next.hits.map((h) => h.id)).not.toContain('a');
+    expect(new Set([...first.hits, ...next.hits].map((h) => h.id)).size).toBe(6);
+    const women = await service.search({ text: 'red shirt', filters: { gender: 'Women' }, k: 5, facets: true });
+    expect(women.hits.map((h) => h.id)).toEqual(['b', 'd', 'f']);
+    expect(women.total).toBe(3);
+    expect(women.facets?.gender).toEqual([
+      { value: 'Men', count: 3 },
+      { value: 'Women', count: 3 },
+    ]);
+    expect((await service.search({ text: 'red shirt', minScore: 0.9 })).hits.map((h) => h.id)).toEqual(['a']);
+    await expect(service.search({ text: 'shirt', filters: { size: 'M' } })).rejects.toMatchObject({ code: 'UNKNOWN_FILTER_FIELD' });
+  });
+
+  it('finds more like a product, leaving the product itself out', async () => {
+    const result = await service.search({ productId: 'c', k: 2 });
+    expect(result.hits.map((h) => h.id)).toEqual(['a', 'd']);
+    await expect(service.search({ productId: 'zz' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('mixes a text and a photo into one query', async () => {
+    const result = await service.search({ text: 'blue', image: Buffer.from('jeans'), k: 1 });
+    expect(result.hits.map((h) => h.id)).toEqual(['d']);
+    expect(stages).toEqual(expect.arrayContaining(['text_encode', 'image_decode', 'image_encode', 'vector_search', 'metadata_lookup']));
+  });
+
+  it('says truncated when the text was cut to the model context', async () => {
+    embedder = new FakeEmbedder({ contextChars: 10 });
+    await store.close();
+    store = MemoryVectorStore.create();
+    await store.bindModel(embedder.manifest, []);
+    await store.upsert(CATALOG.map((r) => ({ ...r, attributes: {} })));
+    const result = await build().search({ text: 'red shirt with a very long description' });
+    expect(result.truncated).toBe(true);
+  });
+
+  it('answers NO_INDEX for a store that was never indexed, for searches and facets alike', async () => {
+    const empty = new SearchService({ embedder, store: MemoryVectorStore.create() }, { limits: LIMITS, cache: null });
+    await expect(empty.search({ text: 'red' })).rejects.toMatchObject({ code: 'NO_INDEX', message: expect.stringContaining('holds no index yet') });
+    await expect(empty.search({ productId: 'a' })).rejects.toMatchObject({ code: 'NO_INDEX' });
+    await expect(empty.facets()).rejects.toMatchObject({ code: 'NO_INDEX' });
+  });
+
+  it('caches embeddings and results, and drops results when the index changes', async () => {
+    const cached = build(new QueryCache<SearchResult>());
+    const first = await cached.search({ text: 'Blue  shirt', k: 2 });
+    const second = await cached.search({ text: ' blue shirt', k: 2 });
+    expect(second.cached).toBe(false);
+    expect(first.cached).toBe(false);
+    const third = await cached.search({ text: 'blue shirt', k: 2 });
+    expect(third.cached).toBe(true);
+    expect(third.hits).toEqual(second.hits);
+    expect(embedder.calls.encodeTexts).toBe(2);
+    await store.upsert([record('g', 'blue shirt', { colour: 'blue', gender: 'Men' })]);
+    const after = await cached.search({ text: 'blue shirt', k: 2 });
+    expect(after.cached).toBe(false);
+    expect(after.hits.map((h) => h.id)).toEqual(['c', 'g']);
+    expect(embedder.calls.encodeTexts).toBe(2);
+    expect(cacheEvents).toContain('embedding:hit');
+  });
+});

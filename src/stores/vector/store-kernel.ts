@@ -1,0 +1,242 @@
+// The vector-store kernel: every rule a store must keep, written once. An adapter is a driver that only
+// translates to its technology (SQL, REST calls, Arrow tables); the kernel around it keeps the manifest, guards the
+// model (model-guard.ts), answers NO_INDEX for a store that was never indexed, checks writes before they reach the
+// driver (new fields bound, dimensions, one record per id), validates filters against the index's fields (looking
+// again once when another process may have added a field), and ranks and pages hits (domain/ranking.ts).
+//
+// Example (an adapter):
+//   export class MyVectorStore extends VectorStoreKernel {
+//     static async open(options: MyOptions) { return new MyVectorStore(await MyDriver.connect(options)).load(); }
+//   }
+import { isAppError } from '../../errors/app-error.js';
+import { normalizeFilters, type NormalizedFilters } from '../../domain/filters.js';
+import { newStoreManifest, publicManifest, type ModelManifest, type StoreManifest } from '../../domain/manifest.js';
+import { rankPage } from '../../domain/ranking.js';
+import type { Facets, Filters, IndexedRecord } from '../../domain/types.js';
+import { checkModel, checkQueryDimension, checkRecordDimensions, noIndexError, type StoreLocation } from './model-guard.js';
+import type { StoredHit, StoredRecord, VectorSearchOptions, VectorStore } from './vector-store.js';
+
+/** What the kernel asks a driver for: the best `limit` candidates of a query, in any order. */
+export interface NearestQuery {
+  vector: Float32Array;
+  /** offset + k of the caller's page: the kernel ranks and pages them. */
+  limit: number;
+  filters: NormalizedFilters;
+  excludeIds: readonly string[];
+}
+
+/**
+ * Decides a manifest change from the stored manifest (null: never indexed): the manifest to write, or null to leave
+ * it as it is. Throws to refuse (MODEL_MISMATCH).
+ */
+export type ManifestDecision = (current: StoreManifest | null) => StoreManifest | null;
+
+/**
+ * One store technology, translated. Drivers hold no rule of their own: the kernel has already checked, normalised
+ * and deduplicated what it passes, and ranks what they return. Methods that read records are called only once the
+ * store holds a manifest.
+ */
+export interface VectorStoreDriver extends Pick<VectorStore, 'location' | 'scan' | 'version' | 'optimize' | 'createAnnIndex' | 'drop' | 'close'> {
+  /** The stored manifest (read again from the store), or null when the store was never indexed. */
+  loadManifest(): Promise<StoreManifest | null>;
+  /**
+   * Reads the stored manifest, asks `decide`, and writes its answer: on the first bind it creates the storage (table,
+   * collection, index) for the model's dimension, and it adds what new attribute fields need (columns, payload
+   * indexes). Drivers whose technology can, do this atomically (Postgres: one transaction under a lock).
+   */
+  updateManifest(decide: ManifestDecision): Promise<StoreManifest>;
+  /** Writes checked records: one per id, of the index's dimension, with known fields only. */
+  write(records: IndexedRecord[], manifest: StoreManifest): Promise<void>;
+  /** Deletes the ids present; returns how many were. */
+  remove(ids: string[]): Promise<number>;
+  contentHashes(ids: string[]): Promise<Map<string, string>>;
+  get(id: string, withVector: boolean): Promise<StoredRecord | null>;
+  /** The best `limit` candidates (at least those, when the technology is approximate), in any order. */
+  nearest(query: NearestQuery, manifest: StoreManifest): Promise<StoredHit[]>;
+  count(filters: NormalizedFilters, manifest: StoreManifest): Promise<number>;
+  /** Disjunctive value counts (each field ignores its own filter), values by count desc then name. */
+  facets(fields: string[], filters: NormalizedFilters, manifest: StoreManifest): Promise<Facets>;
+}
+
+/** Attribute fields the records use that the index does not know yet. */
+export function newAttributeFields(records: readonly IndexedRecord[], known: readonly string[]): string[] {
+  return [...new Set(records.flatMap((r) => Object.keys(r.attributes)))].filter((f) => !known.includes(f));
+}
+
+/** One record per id, the last one winning, as sequential writes would leave it. */
+export function lastPerId(records: readonly IndexedRecord[]): IndexedRecord[] {
+  return [...new Map(records.map((r) => [r.id, r])).values()];
+}
+
+/**
+ * Column (or payload key) names for attribute fields, for stores that give each field a column of its own: attr_0,
+ * attr_1, ... in the order fields were added, so any field name is a safe column. Existing names are kept.
+ */
+export function attributeColumns(existing: Readonly<Record<string, string>>, fields: readonly string[]): Record<string, string> {
+  const columns = { ...existing };
+  let next = Object.keys(columns).length;
+  for (const field of fields) if (!(field in columns)) columns[field] = `attr_${next++}`;
+  return columns;
+}
+
+/** The kernel's answer to a bind: the manifest to write (null: unchanged), given the stored one. */
+export function decideBind(current: StoreManifest | null, model: ModelManifest, fields: readonly string[], where: StoreLocation, now: string): StoreManifest | null {
+  if (current) checkModel(current.model, model, where);
+  const added = [...new Set(fields)].filter((f) => !(current?.attributeFields ?? []).includes(f));
+  if (!current) return newStoreManifest(model, added, now);
+  if (added.length === 0) return null;
+  return { ...current, attributeFields: [...current.attributeFields, ...added], updatedAt: now };
+}
+
+export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> implements VectorStore {
+  private manifest: StoreManifest | null = null;
+  /** The model readers expect (expectModel): every manifest read is checked against it. */
+  private expected: ModelManifest | null = null;
+  readonly version?: () => Promise<string>;
+  readonly optimize?: () => Promise<void>;
+  readonly createAnnIndex?: () => Promise<void>;
+  readonly drop?: () => Promise<void>;
+
+  constructor(protected readonly driver: D) {
+    const { version, optimize, createAnnIndex, drop } = driver;
+    if (version) this.version = () => version.call(driver);
+    if (optimize) this.optimize = async () => ((await this.current()) ? optimize.call(driver) : undefined);
+    if (createAnnIndex)
+      this.createAnnIndex = async () => {
+        await this.required();
+        await createAnnIndex.call(driver);
+      };
+    if (drop)
+      this.drop = async () => {
+        await drop.call(driver);
+        this.manifest = null;
+      };
+  }
+
+  get location(): StoreLocation {
+    return this.driver.location;
+  }
+
+  /** Reads the manifest once; adapters' open() ends with it. */
+  protected async load(): Promise<this> {
+    await this.readManifest();
+    return this;
+  }
+
+  private remember(manifest: StoreManifest | null): StoreManifest | null {
+    if (manifest && this.expected) checkModel(manifest.model, this.expected, this.location);
+    this.manifest = manifest;
+    return manifest;
+  }
+
+  /** The cached manifest, looked up again while there is none (another process may index the store meanwhile). */
+  private async current(): Promise<StoreManifest | null> {
+    return this.manifest ?? this.remember(await this.driver.loadManifest());
+  }
+
+  private async required(): Promise<StoreManifest> {
+    const manifest = await this.current();
+    if (!manifest) throw noIndexError(this.location);
+    return manifest;
+  }
+
+  /**
+   * Filters checked against the index's fields; a field unknown to the cached manifest is looked up once more,
+   * since another process (an indexer) may have added it since.
+   */
+  private async normalized(filters: Filters | undefined, manifest: StoreManifest): Promise<{ manifest: StoreManifest; filters: NormalizedFilters }> {
+    try {
+      return { manifest, filters: normalizeFilters(filters, manifest.attributeFields) };
+    } catch (e) {
+      if (!isAppError(e) || e.code !== 'UNKNOWN_FILTER_FIELD') throw e;
+      const fresh = (await this.readManifest()) ?? manifest;
+      return { manifest: fresh, filters: normalizeFilters(filters, fresh.attributeFields) };
+    }
+  }
+
+  async readManifest(): Promise<StoreManifest | null> {
+    const manifest = this.remember(await this.driver.loadManifest());
+    return manifest && publicManifest(manifest);
+  }
+
+  async expectModel(model: ModelManifest): Promise<StoreManifest | null> {
+    this.expected = model;
+    return this.readManifest();
+  }
+
+  async bindModel(model: ModelManifest, attributeFields: string[]): Promise<StoreManifest> {
+    const manifest = await this.driver.updateManifest((current) => decideBind(current, model, attributeFields, this.location, new Date().toISOString()));
+    return publicManifest(this.remember(manifest)!);
+  }
+
+  async upsert(records: IndexedRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    let manifest = await this.required();
+    const unknown = newAttributeFields(records, manifest.attributeFields);
+    if (unknown.length > 0) {
+      await this.bindModel(manifest.model, unknown);
+      manifest = await this.required();
+    }
+    checkRecordDimensions(records, manifest.model.dimension);
+    await this.driver.write(lastPerId(records), manifest);
+  }
+
+  async delete(ids: string[]): Promise<number> {
+    if (ids.length === 0 || !(await this.current())) return 0;
+    return this.driver.remove(ids);
+  }
+
+  async contentHashes(ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0 || !(await this.current())) return new Map();
+    return this.driver.contentHashes(ids);
+  }
+
+  async get(id: string, options: { withVector?: boolean } = {}): Promise<StoredRecord | null> {
+    if (!(await this.current())) return null;
+    return this.driver.get(id, options.withVector ?? false);
+  }
+
+  async search(options: VectorSearchOptions): Promise<StoredHit[]> {
+    const bound = await this.required();
+    checkQueryDimension(options.vector, bound.model.dimension);
+    const { manifest, filters } = await this.normalized(options.filters, bound);
+    const offset = options.offset ?? 0;
+    const candidates = await this.driver.nearest({ vector: options.vector, limit: offset + options.k, filters, excludeIds: options.excludeIds ?? [] }, manifest);
+    return rankPage(candidates, { offset, k: options.k, minScore: options.minScore }).map(({ id, score, title, imageRef, attributes }) => ({
+      id,
+      score,
+      title,
+      imageRef,
+      attributes,
+    }));
+  }
+
+  async count(filters?: Filters): Promise<number> {
+    const current = await this.current();
+    if (!current) return 0;
+    const { manifest, filters: normalized } = await this.normalized(filters, current);
+    return this.driver.count(normalized, manifest);
+  }
+
+  async facets(fields: string[], filters?: Filters): Promise<Facets> {
+    const current = await this.current();
+    // Every asked field must be known, like a filter on it would have to be.
+    const asFilters = Object.fromEntries(fields.map((f) => [f, []]));
+    if (!current) {
+      normalizeFilters(asFilters, []);
+      return {};
+    }
+    const { manifest } = await this.normalized(asFilters, current);
+    const { filters: normalized } = await this.normalized(filters, manifest);
+    return this.driver.facets(fields, normalized, this.manifest ?? manifest);
+  }
+
+  async *scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<StoredRecord[]> {
+    if (!(await this.current())) return;
+    yield* this.driver.scan(options);
+  }
+
+  async close(): Promise<void> {
+    await this.driver.close();
+  }
+}
