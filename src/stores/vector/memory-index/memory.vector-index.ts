@@ -106,6 +106,10 @@ export class MemoryVectorIndex {
   private readonly columns: AttributeColumns;
   private maxRowNorm = 0;
   private ann: AnnIndex | null = null;
+  /** Rows written while an ANN index is being built, so the build can take them in before it is switched on. */
+  private readonly annPending = new Set<number>();
+  private annGeneration = 0;
+  private annBuilding = false;
   /** The path the last search took. */
   lastPath: SearchPath = 'empty';
 
@@ -175,6 +179,7 @@ export class MemoryVectorIndex {
       changed.push(row);
     }
     this.ann?.upsert(changed, this.matrix);
+    if (this.annBuilding) for (const row of changed) this.annPending.add(row);
   }
 
   /** Removes products by id; returns how many were present. */
@@ -192,21 +197,54 @@ export class MemoryVectorIndex {
       removed.push(row);
     }
     this.ann?.remove(removed);
+    if (this.annBuilding) for (const row of removed) this.annPending.add(row);
     return removed.length;
   }
 
-  /** Builds (or rebuilds) the approximate index over the live rows with the configured factory. */
-  async buildAnn(): Promise<void> {
+  /**
+   * Builds (or rebuilds) the approximate index over the live rows with the configured factory, in chunks that give
+   * the event loop back in between (a server keeps answering, exactly, while it builds). Rows written meanwhile
+   * are taken in before it is switched on.
+   */
+  async buildAnn(options: { chunk?: number } = {}): Promise<void> {
     if (!this.options.ann) throw new Error('this index has no ANN factory');
     const ann = await this.options.ann({ dim: this.dim, capacity: this.capacity });
-    ann.upsert(rowsOf(this.alive), this.matrix);
-    this.ann?.close();
-    this.ann = ann;
+    const chunk = options.chunk ?? 20_000;
+    const generation = ++this.annGeneration;
+    this.annPending.clear();
+    this.annBuilding = true;
+    try {
+      const rows = rowsOf(this.alive);
+      for (let done = 0; done < rows.length; done += chunk) {
+        ann.upsert(rows.subarray(done, done + chunk), this.matrix);
+        await new Promise((resolve) => setImmediate(resolve));
+        if (generation !== this.annGeneration) {
+          ann.close();
+          return;
+        }
+      }
+      // Writes made while building, taken in synchronously so that none slips between this and the switch.
+      const pending = [...this.annPending];
+      ann.remove(pending);
+      ann.upsert(pending.filter((r) => hasBit(this.alive, r)), this.matrix);
+      this.ann?.close();
+      this.ann = ann;
+    } finally {
+      if (generation === this.annGeneration) this.annBuilding = false;
+      this.annPending.clear();
+    }
   }
 
   dropAnn(): void {
+    this.annGeneration++;
+    this.annBuilding = false;
     this.ann?.close();
     this.ann = null;
+  }
+
+  /** The approximate index's settings in words, while searches use one. */
+  get annDescription(): string | undefined {
+    return this.ann?.description;
   }
 
   /** Live rows matching the filters, minus excluded ids: a fresh bitmap. */
@@ -291,6 +329,12 @@ export class MemoryVectorIndex {
     const row = this.rowOf.get(id);
     if (row === undefined) return null;
     return { vector: this.matrix.slice(row * this.dim, (row + 1) * this.dim), attributes: this.columns.get(row) };
+  }
+
+  /** A product's attributes as the columns hold them, or null. */
+  attributesOf(id: string): Attributes | null {
+    const row = this.rowOf.get(id);
+    return row === undefined ? null : this.columns.get(row);
   }
 
   /** Ids of the live products, in row order. */
