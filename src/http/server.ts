@@ -16,7 +16,7 @@ export interface StartServerOptions {
 export async function startServer(options: StartServerOptions): Promise<{ app: FastifyInstance; context: Promise<AppContext>; url: string }> {
   const { config } = options;
   let ctx: AppContext | null = null;
-  const tracing = startTracing({ settings: tracingFromEnv() });
+  const tracing = await startTracing({ settings: tracingFromEnv() });
   const metrics = createMetrics({ indexSize: async () => (ctx ? ctx.store.count() : 0) });
   const app = await buildApp({
     metrics,

@@ -44,9 +44,20 @@ export function lanceLocation(dataDir: string): StoreLocation {
   };
 }
 
-/** Row i of a FixedSizeList<Float32> column, copied into its own Float32Array. */
+/**
+ * Row i of a FixedSizeList<Float32> column: a view of the child's contiguous values, not a copy (Arrow slices a
+ * fixed-size list's child with the list, so row i of a chunk starts at i * listSize). The view keeps the batch alive.
+ */
 function vectorRows(column: ArrowVector): (i: number) => Float32Array {
-  return (i) => Float32Array.from((column.get(i) as ArrowVector).toArray() as Float32Array);
+  const chunks = column.data.map((data) => ({ length: data.length, dim: (data.type as FixedSizeList).listSize, values: data.children[0].values as Float32Array }));
+  return (i) => {
+    let row = i;
+    for (const c of chunks) {
+      if (row < c.length) return c.values.subarray(row * c.dim, (row + 1) * c.dim);
+      row -= c.length;
+    }
+    throw new RangeError(`row ${i} is outside the column`);
+  };
 }
 
 class LanceDriver implements VectorStoreDriver {
@@ -277,6 +288,19 @@ class LanceDriver implements VectorStoreDriver {
     return out;
   }
 
+  /** id -> content hash of every record: two columns read, nothing parsed (the in-memory copy's catch-up). */
+  async allContentHashes(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const table = await this.openTable();
+    if (!table) return out;
+    for await (const batch of table.query().select(['id', 'content_hash']) as AsyncIterable<RecordBatch>) {
+      const ids = batch.getChild('id')!.toArray() as string[];
+      const hashes = batch.getChild('content_hash')!.toArray() as string[];
+      for (let i = 0; i < ids.length; i++) out.set(ids[i], hashes[i]);
+    }
+    return out;
+  }
+
   private columnsRead(withVector: boolean): string[] {
     return ['id', 'title', 'image_ref', 'content_hash', 'attributes_json', ...(withVector ? ['vector'] : [])];
   }
@@ -284,17 +308,11 @@ class LanceDriver implements VectorStoreDriver {
   private async *rowsOf(query: lancedb.Query, options: { batchSize: number; withVector: boolean }): AsyncIterable<StoredRecord[]> {
     let pending: StoredRecord[] = [];
     for await (const batch of query as AsyncIterable<RecordBatch>) {
-      const column = (name: string) => batch.getChild(name)!;
-      const [ids, titles, refs, hashes, attrs] = ['id', 'title', 'image_ref', 'content_hash', 'attributes_json'].map(column);
-      const vectors = options.withVector ? vectorRows(column('vector')) : null;
+      // Whole columns at once: per-row Vector.get() costs more than the rest of the load together.
+      const [ids, titles, refs, hashes, attrs] = ['id', 'title', 'image_ref', 'content_hash', 'attributes_json'].map((name) => batch.getChild(name)!.toArray() as string[]);
+      const vectors = options.withVector ? vectorRows(batch.getChild('vector')!) : null;
       for (let i = 0; i < batch.numRows; i++) {
-        const record: StoredRecord = {
-          id: String(ids.get(i)),
-          title: String(titles.get(i)),
-          imageRef: String(refs.get(i)),
-          contentHash: String(hashes.get(i)),
-          attributes: JSON.parse(String(attrs.get(i))) as Attributes,
-        };
+        const record: StoredRecord = { id: ids[i], title: titles[i], imageRef: refs[i], contentHash: hashes[i], attributes: JSON.parse(attrs[i]) as Attributes };
         if (vectors) record.vector = vectors(i);
         pending.push(record);
         if (pending.length >= options.batchSize) {

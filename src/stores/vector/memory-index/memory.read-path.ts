@@ -17,6 +17,8 @@ export interface ReadPathSource {
   scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<StoredRecord[]>;
   /** The records of these ids that exist, with vectors. */
   records(ids: readonly string[]): Promise<StoredRecord[]>;
+  /** id -> content hash of every record. */
+  hashes(): Promise<Map<string, string>>;
 }
 
 export interface MemoryReadPathOptions {
@@ -100,8 +102,7 @@ export class MemoryReadPath {
   private async catchUp(version: string): Promise<void> {
     try {
       const s = this.current;
-      const hashes = new Map<string, string>();
-      if (s) for await (const batch of this.source.scan({ batchSize: SCAN_BATCH, withVector: false })) for (const r of batch) hashes.set(r.id, r.contentHash);
+      const hashes = s ? await this.source.hashes() : new Map<string, string>();
       const changed = s ? [...hashes].filter(([id, hash]) => s.payload.get(id)?.contentHash !== hash).map(([id]) => id) : [];
       if (!s || changed.length > RELOAD_SHARE * Math.max(hashes.size, 1)) {
         this.current = await this.load(version);
