@@ -16,6 +16,8 @@ import { attributeColumns, VectorStoreKernel, type InMemoryReads, type ManifestD
 import type { StoredHit, StoredItem, StoredRecord } from './vector-store.js';
 
 const TABLE = 'products';
+/** Query settings of LanceDB's own ANN index (when `vitrine index --ann` built one). */
+export const LANCE_ANN = { ef: 256, nprobes: 4, refineFactor: 4 };
 const MANIFEST_FILE = 'manifest.json';
 
 /** The manifest as saved in manifest.json: the column of each attribute field beside the manifest. */
@@ -154,7 +156,8 @@ class LanceDriver implements VectorStoreDriver {
       image_ref: r.imageRef,
       content_hash: r.contentHash,
       attributes_json: JSON.stringify(r.attributes),
-      vector: Array.from(r.vector),
+      // A Float32Array goes into the FixedSizeList<Float32> column as it is (no boxed JS array per vector).
+      vector: r.vector,
     };
     for (const [field, column] of Object.entries(this.columns)) row[column] = r.attributes[field] ?? null;
     return row;
@@ -231,7 +234,16 @@ class LanceDriver implements VectorStoreDriver {
   async nearest(query: NearestQuery): Promise<StoredHit[]> {
     const table = await this.openTable();
     if (!table) return [];
-    let search = table.vectorSearch(Array.from(query.vector)).distanceType('cosine').limit(query.limit);
+    // Ignored without an ANN index (exact search); with one (vitrine index --ann): a wider HNSW beam than LanceDB's
+    // default (1.5 x limit), every IVF partition probed, and the best candidates re-scored on the full vectors so
+    // that scores are exact and the recall targets hold (measured in src/bench/stores.ts --lance-ann).
+    let search = table
+      .vectorSearch(Array.from(query.vector))
+      .distanceType('cosine')
+      .limit(query.limit)
+      .ef(Math.max(LANCE_ANN.ef, 2 * query.limit))
+      .nprobes(LANCE_ANN.nprobes)
+      .refineFactor(LANCE_ANN.refineFactor);
     const where = this.whereSql(query.filters, query.excludeIds);
     if (where) search = search.where(where);
     let rows: Row[];
@@ -334,7 +346,9 @@ class LanceDriver implements VectorStoreDriver {
   async createAnnIndex(): Promise<void> {
     const table = await this.openTable();
     if (!table) return;
-    await table.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine' }), replace: true });
+    // One HNSW graph per million rows: LanceDB recommends few partitions for HNSW, and each one probed costs a walk.
+    const numPartitions = Math.max(1, Math.ceil((await table.countRows()) / 1_000_000));
+    await table.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions }), replace: true });
   }
 
   async version(): Promise<string> {

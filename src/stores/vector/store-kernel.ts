@@ -146,6 +146,7 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
         version: () => driver.version!(),
         scan: (o) => driver.scan(o),
         records: (ids) => driver.recordsById!(ids),
+        count: () => driver.count(new Map(), manifest),
         hashes: async () => {
           if (driver.allContentHashes) return driver.allContentHashes();
           const out = new Map<string, string>();
