@@ -38,7 +38,7 @@ export const searchRoute: RouteSpec = {
         ...fields,
         image,
         productId: productId === undefined ? undefined : String(productId),
-        filters: toDomainFilters(filters),
+        filters: toDomainFilters(filters, limits.maxFilterValues),
       };
     };
     return async (request): Promise<SearchResponse> => {

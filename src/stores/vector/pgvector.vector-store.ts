@@ -11,6 +11,7 @@ import type { NormalizedFilters } from '../../domain/filters.js';
 import type { StoreManifest } from '../../domain/manifest.js';
 import type { Attributes, Facets, IndexedRecord } from '../../domain/types.js';
 import { redactUrl, type StoreLocation } from './model-guard.js';
+import { withRetry, type RetryDecision, type RetryPolicy } from './rate-limit.js';
 import { VectorStoreKernel, type ManifestDecision, type NearestQuery, type VectorStoreDriver } from './store-kernel.js';
 import type { StoredHit, StoredRecord } from './vector-store.js';
 
@@ -92,6 +93,29 @@ export function fromVectorLiteral(text: string): Float32Array {
   return Float32Array.from(JSON.parse(text) as number[]);
 }
 
+/**
+ * Reads are retried this often when the connection drops (a restart, a failover): about 1.5 s in all, so a
+ * restart that takes a second or two is absorbed and a longer outage answers STORE_ERROR quickly.
+ */
+const READ_RETRY: RetryPolicy = { maxRetries: 4, baseDelayMs: 100, maxDelayMs: 800 };
+
+/** SQLSTATE classes and codes that mean "the connection or server went away", not "the query is wrong". */
+const TRANSIENT_SQLSTATE = /^(08...|57P0[123]|53300|40001|40P01)$/;
+const TRANSIENT_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const TRANSIENT_MESSAGE = /Connection terminated|not queryable|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)/i;
+
+/** Whether a failed read may succeed on another connection a moment later (checked through AppError causes). */
+export function isTransientPgError(e: unknown): boolean {
+  for (let cause = e, depth = 0; cause && depth < 5; cause = (cause as { cause?: unknown }).cause, depth++) {
+    const { code, message } = cause as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && (TRANSIENT_SQLSTATE.test(code) || TRANSIENT_NODE.has(code))) return true;
+    if (typeof message === 'string' && TRANSIENT_MESSAGE.test(message)) return true;
+  }
+  return false;
+}
+
+const retryTransient = (e: unknown): RetryDecision => ({ retry: isTransientPgError(e) });
+
 function sqlError(e: unknown, what: string): AppError {
   if (isAppError(e)) return e;
   return new AppError('STORE_ERROR', `postgres: ${what} failed: ${errorMessage(e)}`, { cause: e });
@@ -123,8 +147,11 @@ class PgDriver implements VectorStoreDriver {
   static async connect(options: PgVectorStoreOptions): Promise<PgDriver> {
     const settings = parsePgUrl(options.url);
     const pool = new pg.Pool({ connectionString: settings.connectionString, max: settings.poolSize, connectionTimeoutMillis: 10_000 });
-    // An idle client losing its connection must not crash the process; the next query reports it.
+    // A connection that drops (a restart ends every session with 57P01) emits 'error' on its client, in use or idle.
+    // With no listener that event would end the process; the query in flight gets the error anyway, and pg-pool
+    // discards a client released with an error, so the listeners only keep the event from going unhandled.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const driver = new PgDriver(settings, pool);
     try {
       await driver.ensureExtension();
@@ -160,9 +187,14 @@ class PgDriver implements VectorStoreDriver {
     }
   }
 
+  /** A read, retried with backoff while the connection or server is away. */
+  private read<T>(fn: () => Promise<T>): Promise<T> {
+    return withRetry(fn, retryTransient, READ_RETRY);
+  }
+
   async loadManifest(): Promise<StoreManifest | null> {
     try {
-      const r = await this.pool.query<{ manifest: StoreManifest }>(`SELECT manifest FROM ${this.manifestTable} WHERE id = 1`);
+      const r = await this.read(() => this.pool.query<{ manifest: StoreManifest }>(`SELECT manifest FROM ${this.manifestTable} WHERE id = 1`));
       return r.rows[0]?.manifest ?? null;
     } catch (e) {
       if ((e as { code?: string }).code === UNDEFINED_TABLE) return null;
@@ -234,9 +266,10 @@ class PgDriver implements VectorStoreDriver {
     }
   }
 
+  /** A read-only statement (retried while the connection is away). */
   private async query<R extends pg.QueryResultRow>(what: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
     try {
-      return await this.pool.query<R>(text, values);
+      return await this.read(() => this.pool.query<R>(text, values));
     } catch (e) {
       throw sqlError(e, what);
     }
@@ -323,7 +356,8 @@ class PgDriver implements VectorStoreDriver {
     const sql =
       `SELECT id, title, image_ref, attributes, embedding <=> $1::vector AS distance FROM ${this.t} ${where} ` +
       `ORDER BY embedding <=> $1::vector LIMIT $${values.length}`;
-    const rows = await this.transaction('vector search', async (client) => {
+    // Read-only, so retried like the other reads when the connection drops.
+    const rows = await this.read(() => this.transaction('vector search', async (client) => {
       if (this.settings.exact) {
         await client.query('SET LOCAL enable_indexscan = off');
       } else {
@@ -333,7 +367,7 @@ class PgDriver implements VectorStoreDriver {
         if (this.iterativeScan) await client.query(`SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)`);
       }
       return (await client.query<{ id: string; title: string; image_ref: string; attributes: Attributes; distance: number }>(sql, values)).rows;
-    });
+    }));
     return rows.map((r) => ({ id: r.id, title: r.title, imageRef: r.image_ref, attributes: r.attributes, score: 1 - Number(r.distance) }));
   }
 
@@ -402,8 +436,8 @@ class PgDriver implements VectorStoreDriver {
   async version(): Promise<string> {
     try {
       // createdAt tells apart an index dropped and made again, whose generation restarts.
-      const r = await this.pool.query<{ generation: string; created: string }>(
-        `SELECT generation, manifest ->> 'createdAt' AS created FROM ${this.manifestTable} WHERE id = 1`,
+      const r = await this.read(() =>
+        this.pool.query<{ generation: string; created: string }>(`SELECT generation, manifest ->> 'createdAt' AS created FROM ${this.manifestTable} WHERE id = 1`),
       );
       return r.rows[0] ? `pg:${r.rows[0].created}:${r.rows[0].generation}` : 'pg:0';
     } catch (e) {
