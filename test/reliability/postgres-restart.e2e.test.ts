@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyStats, runLoad, type LoadStats } from '../../scripts/load.js';
 import { makeSyntheticCatalog, type SyntheticCatalog } from '../support/synthetic-catalog.js';
-import { pgInstance, pgInstanceUnavailable, sleep, startServe, TINY_MODEL, vitrine, waitFor, type PgInstance, type RunningServer } from './support.js';
+import { DeadEnd, pgInstance, pgInstanceUnavailable, sleep, startServe, TINY_MODEL, vitrine, waitFor, type PgInstance, type RunningServer } from './support.js';
 
 const unavailable = pgInstanceUnavailable();
 if (unavailable) console.warn(`\n*** SKIPPING the PostgreSQL restart test: ${unavailable} ***\n`);
@@ -31,6 +31,11 @@ describe.skipIf(unavailable !== null)('vitrine serve across a PostgreSQL restart
     await rm(catalog.dir, { recursive: true, force: true });
   });
 
+  /** Fails at once (with its output) when the server process has ended, instead of waiting out a timeout. */
+  function alive(): void {
+    if (server!.child.exitCode !== null || server!.child.signalCode !== null) throw new DeadEnd(`vitrine serve died:\n${server!.output()}`);
+  }
+
   it('stays up, answers 200 or 503 + Retry-After throughout, and /readyz follows the store', async () => {
     const stats: LoadStats = emptyStats();
     const stopLoad = new AbortController();
@@ -39,6 +44,7 @@ describe.skipIf(unavailable !== null)('vitrine serve across a PostgreSQL restart
 
     await pg.restart();
     await waitFor('searches answered after the restart', async () => {
+      alive();
       const before = stats.ok;
       await sleep(500);
       return stats.ok > before ? true : undefined;
@@ -46,6 +52,7 @@ describe.skipIf(unavailable !== null)('vitrine serve across a PostgreSQL restart
 
     await pg.stop();
     const down = await waitFor('/readyz 503 while the store is down', async () => {
+      alive();
       const r = await fetch(`${server!.url}/readyz`);
       return r.status === 503 ? ((await r.json()) as { code: string }) : undefined;
     });
@@ -57,8 +64,24 @@ describe.skipIf(unavailable !== null)('vitrine serve across a PostgreSQL restart
     expect(body.code).toBe('STORE_ERROR');
     expect(body.message).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|\/srv\//);
 
-    await pg.start();
-    await waitFor('/readyz 200 once the store is back', async () => ((await fetch(`${server!.url}/readyz`)).status === 200 ? true : undefined));
+    // A server started while the store is down waits for it instead of exiting.
+    const late = await startServe(['--store', store, '--model', TINY_MODEL], {}, { ready: false });
+    try {
+      const waiting = await waitFor('/readyz of a server started during the outage', async () => {
+        const r = await fetch(`${late.url}/readyz`);
+        const body = (await r.json()) as { code?: string };
+        // NOT_READY until its first attempt to open the store has failed.
+        return r.status === 503 && body.code !== 'NOT_READY' ? body : undefined;
+      });
+      expect(waiting.code).toBe('STORE_ERROR');
+
+      await pg.start();
+      await waitFor('/readyz 200 once the store is back', async () => ((await fetch(`${server!.url}/readyz`)).status === 200 ? true : undefined));
+      await waitFor('the late server ready too', async () => ((await fetch(`${late.url}/readyz`)).status === 200 ? true : undefined));
+      expect(late.child.exitCode).toBeNull();
+    } finally {
+      await late.stop();
+    }
     const okBefore = stats.ok;
     await waitFor('searches answered again', async () => (stats.ok > okBefore + 20 ? true : undefined));
     stopLoad.abort();

@@ -51,11 +51,20 @@ export async function freePort(): Promise<number> {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Thrown by a waitFor check to stop waiting at once. */
+export class DeadEnd extends Error {}
+
 /** Polls `check` until it returns a value (not undefined), or throws after `timeoutMs` (a hang guard, not a speed check). */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 180_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = await check().catch(() => undefined);
+    let value: T | undefined;
+    try {
+      value = await check();
+    } catch (e) {
+      // A check that finds the thing it waits for can never come (a process gone) says so by throwing a DeadEnd.
+      if (e instanceof DeadEnd) throw e;
+    }
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(everyMs);
