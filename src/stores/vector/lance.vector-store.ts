@@ -2,12 +2,18 @@
 // optional ANN index. Attribute fields become their own columns (attr_0, attr_1, ...) so filters run inside
 // LanceDB as prefilters; the manifest beside the table maps field names to columns and records the model.
 // Reading never creates anything: the data dir is made on the first write (LanceDB's connect would make it).
+//
+// Readers and writers in different processes: every write is a LanceDB commit (a new version, never a change to the
+// files of an old one); a reader re-checks the latest version at most every second and reads one version per
+// query. Cleanup after a run keeps the versions of the last KEEP_OLD_VERSIONS_MS, so a reader still on an older one
+// finds its files; a read that loses the race anyway moves to the latest version and is tried once more.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Schema, Utf8 } from 'apache-arrow';
-import { AppError, errorMessage } from '../../errors/app-error.js';
+import { AppError, errorMessage, isAppError } from '../../errors/app-error.js';
+import { cleanNativeMessage, diskFullError } from '../../errors/system-errors.js';
 import { countFacets, type NormalizedFilters } from '../../domain/filters.js';
 import { publicManifest, type StoreManifest } from '../../domain/manifest.js';
 import type { Attributes, Facets, IndexedRecord } from '../../domain/types.js';
@@ -17,6 +23,19 @@ import type { StoredHit, StoredItem, StoredRecord } from './vector-store.js';
 
 const TABLE = 'products';
 const MANIFEST_FILE = 'manifest.json';
+/**
+ * Old versions kept by the cleanup that ends an indexing run. Readers move to a new version within a second
+ * (readConsistencyInterval) and a query on the old one finishes in far less than this; older versions' files go.
+ */
+const KEEP_OLD_VERSIONS_MS = 60_000;
+/** A file of the version being read is gone (cleaned up by a writer): reading the latest version mends it. */
+const MISSING_FILE = /Not found|No such file|object at location .* not found/i;
+
+/** A LanceDB failure as an AppError: STORAGE_FULL for a full disk, else STORE_ERROR without Rust source paths. */
+function lanceError(e: unknown, what: string, dataDir: string): AppError {
+  if (isAppError(e)) return e;
+  return diskFullError(e, dataDir) ?? new AppError('STORE_ERROR', `${what} failed: ${cleanNativeMessage(errorMessage(e))}`, { cause: e });
+}
 
 /** The manifest as saved in manifest.json: the column of each attribute field beside the manifest. */
 interface LanceManifest extends StoreManifest {
@@ -64,7 +83,7 @@ class LanceDriver implements VectorStoreDriver {
       // Re-check the table at most every second, so a server sees writes made by `vitrine index` in another process.
       this.db = await lancedb.connect(this.dataDir, { readConsistencyInterval: 1 });
     } catch (e) {
-      throw new AppError('STORE_ERROR', `cannot open the data dir ${this.dataDir}: ${errorMessage(e)}`, { cause: e });
+      throw lanceError(e, `opening the data dir ${this.dataDir}`, this.dataDir);
     }
     return this.db;
   }
@@ -81,6 +100,26 @@ class LanceDriver implements VectorStoreDriver {
       return null;
     }
     return this.table;
+  }
+
+  /**
+   * A read of the table, as an AppError when it fails. A read whose files a writer's cleanup removed meanwhile is
+   * tried once more on the latest version.
+   */
+  private async reading<T>(what: string, fn: (table: lancedb.Table) => Promise<T>, none: T): Promise<T> {
+    const table = await this.openTable();
+    if (!table) return none;
+    try {
+      return await fn(table);
+    } catch (e) {
+      if (!MISSING_FILE.test(errorMessage(e))) throw lanceError(e, what, this.dataDir);
+      try {
+        await table.checkoutLatest();
+        return await fn(table);
+      } catch (again) {
+        throw lanceError(again, what, this.dataDir);
+      }
+    }
   }
 
   async loadManifest(): Promise<StoreManifest | null> {
@@ -158,7 +197,7 @@ class LanceDriver implements VectorStoreDriver {
         else await table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
       }
     } catch (e) {
-      throw new AppError('STORE_ERROR', `writing ${records.length} records failed: ${errorMessage(e)}`, { cause: e });
+      throw lanceError(e, `writing ${records.length} records`, this.dataDir);
     }
     this.snapshot = null;
   }
@@ -166,21 +205,29 @@ class LanceDriver implements VectorStoreDriver {
   async remove(ids: string[]): Promise<number> {
     const table = await this.openTable();
     if (!table) return 0;
-    const before = await table.countRows();
-    await table.delete(this.inList(ids));
-    this.snapshot = null;
-    return before - (await table.countRows());
+    try {
+      const before = await table.countRows();
+      await table.delete(this.inList(ids));
+      this.snapshot = null;
+      return before - (await table.countRows());
+    } catch (e) {
+      throw lanceError(e, `deleting ${ids.length} ids`, this.dataDir);
+    }
   }
 
   async contentHashes(ids: string[]): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    const table = await this.openTable();
-    if (!table) return out;
-    for (let i = 0; i < ids.length; i += 500) {
-      const rows = (await table.query().where(this.inList(ids.slice(i, i + 500))).select(['id', 'content_hash']).toArray()) as Row[];
-      for (const r of rows) out.set(String(r.id), String(r.content_hash));
-    }
-    return out;
+    return this.reading(
+      'reading content hashes',
+      async (table) => {
+        const out = new Map<string, string>();
+        for (let i = 0; i < ids.length; i += 500) {
+          const rows = (await table.query().where(this.inList(ids.slice(i, i + 500))).select(['id', 'content_hash']).toArray()) as Row[];
+          for (const r of rows) out.set(String(r.id), String(r.content_hash));
+        }
+        return out;
+      },
+      new Map<string, string>(),
+    );
   }
 
   private rowToItem(r: Row): StoredItem {
@@ -194,9 +241,7 @@ class LanceDriver implements VectorStoreDriver {
   }
 
   async get(id: string, withVector: boolean): Promise<StoredRecord | null> {
-    const table = await this.openTable();
-    if (!table) return null;
-    const rows = (await table.query().where(`id = ${sqlString(id)}`).limit(1).toArray()) as Row[];
+    const rows = await this.reading('reading a product', async (table) => (await table.query().where(`id = ${sqlString(id)}`).limit(1).toArray()) as Row[], []);
     if (rows.length === 0) return null;
     const item: StoredRecord = this.rowToItem(rows[0]);
     if (withVector) item.vector = Float32Array.from(rows[0].vector as Iterable<number>);
@@ -211,36 +256,37 @@ class LanceDriver implements VectorStoreDriver {
   }
 
   async nearest(query: NearestQuery): Promise<StoredHit[]> {
-    const table = await this.openTable();
-    if (!table) return [];
-    let search = table.vectorSearch(Array.from(query.vector)).distanceType('cosine').limit(query.limit);
     const where = this.whereSql(query.filters, query.excludeIds);
-    if (where) search = search.where(where);
-    let rows: Row[];
-    try {
-      rows = (await search.select(['id', 'title', 'image_ref', 'content_hash', 'attributes_json', '_distance']).toArray()) as Row[];
-    } catch (e) {
-      throw new AppError('STORE_ERROR', `vector search failed: ${errorMessage(e)}`, { cause: e });
-    }
+    const rows = await this.reading(
+      'vector search',
+      async (table) => {
+        let search = table.vectorSearch(Array.from(query.vector)).distanceType('cosine').limit(query.limit);
+        if (where) search = search.where(where);
+        return (await search.select(['id', 'title', 'image_ref', 'content_hash', 'attributes_json', '_distance']).toArray()) as Row[];
+      },
+      [],
+    );
     return rows.map((r) => ({ ...this.rowToItem(r), score: 1 - Number(r._distance) }));
   }
 
   async count(filters: NormalizedFilters): Promise<number> {
-    const table = await this.openTable();
-    if (!table) return 0;
-    return table.countRows(this.whereSql(filters));
+    return this.reading('counting', (table) => table.countRows(this.whereSql(filters)), 0);
   }
 
   /** id and attributes of every product, cached until the table changes; backs facet counts. */
   private async metadata(): Promise<{ id: string; attributes: Attributes }[]> {
-    const table = await this.openTable();
-    if (!table) return [];
-    const version = await table.version();
-    if (this.snapshot?.version === version) return this.snapshot.items;
-    const rows = (await table.query().select(['id', 'attributes_json']).toArray()) as Row[];
-    const items = rows.map((r) => ({ id: String(r.id), attributes: JSON.parse(String(r.attributes_json)) as Attributes }));
-    this.snapshot = { version, items };
-    return items;
+    return this.reading(
+      'reading attributes',
+      async (table) => {
+        const version = await table.version();
+        if (this.snapshot?.version === version) return this.snapshot.items;
+        const rows = (await table.query().select(['id', 'attributes_json']).toArray()) as Row[];
+        const items = rows.map((r) => ({ id: String(r.id), attributes: JSON.parse(String(r.attributes_json)) as Attributes }));
+        this.snapshot = { version, items };
+        return items;
+      },
+      [],
+    );
   }
 
   async facets(fields: string[], filters: NormalizedFilters): Promise<Facets> {
@@ -254,7 +300,7 @@ class LanceDriver implements VectorStoreDriver {
     const total = await table.countRows();
     const columns = ['id', 'title', 'image_ref', 'content_hash', 'attributes_json', ...(options.withVector ? ['vector'] : [])];
     for (let offset = 0; offset < total; offset += options.batchSize) {
-      const rows = (await table.query().select(columns).offset(offset).limit(options.batchSize).toArray()) as Row[];
+      const rows = await this.reading('scanning', async (t) => (await t.query().select(columns).offset(offset).limit(options.batchSize).toArray()) as Row[], []);
       yield rows.map((r) => {
         const item: StoredRecord = this.rowToItem(r);
         if (options.withVector) item.vector = Float32Array.from(r.vector as Iterable<number>);
@@ -263,10 +309,18 @@ class LanceDriver implements VectorStoreDriver {
     }
   }
 
-  /** Compacts the fragments left by many small writes; run after an indexing run. */
+  /**
+   * Compacts the fragments left by many small writes; run after an indexing run. Versions of the last
+   * KEEP_OLD_VERSIONS_MS stay (readers in other processes may still be on them); older ones and their files go.
+   */
   async optimize(): Promise<void> {
     const table = await this.openTable();
-    if (table) await table.optimize({ cleanupOlderThan: new Date() });
+    if (!table) return;
+    try {
+      await table.optimize({ cleanupOlderThan: new Date(Date.now() - KEEP_OLD_VERSIONS_MS) });
+    } catch (e) {
+      throw lanceError(e, 'compacting the index', this.dataDir);
+    }
   }
 
   /** Builds an approximate (HNSW-SQ, cosine) index for large catalogs; exact search stays the default without one. */
