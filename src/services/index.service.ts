@@ -4,8 +4,8 @@
 // photo never aborts a run, and a killed run resumes because unchanged items (same id and content hash) are skipped.
 //
 // The stages live on an IndexRun, begun once per run (or per batch of a write API): begin() binds the model once,
-// with every field the products use, so writes never re-check it; that is also where a writer lock per run would be
-// taken, and write() where one per batch would. run() pipelines them: the next batch is loaded and decoded while
+// with every field the products use, so writes never re-check it. Writers hold the store's writer lock through
+// exclusive(): `vitrine index` for its whole run, the write API per batch. run() pipelines them: the next batch is loaded and decoded while
 // this one is embedded. decode is a function of its own (options.decode) so that a worker pool can do it.
 //
 // Example:
@@ -19,6 +19,7 @@ import type { CatalogEntry } from '../stores/catalog/read-catalog.js';
 import type { ImageStore } from '../stores/images/image-store.js';
 import { uploadAwareHash, uploadProductImage } from '../stores/images/upload-images.js';
 import type { VectorStore } from '../stores/vector/vector-store.js';
+import { withWriterLock } from '../stores/vector/writer-lock.js';
 import { noInstrumentation, type IndexStage, type Instrumentation, type ItemOutcome, type StageAttributes } from './instrumentation.js';
 
 export type { IndexStage, ItemOutcome };
@@ -154,6 +155,9 @@ export class IndexService {
   readonly writeBatchSize: number;
   readonly observe: Instrumentation;
   readonly decodeImage: (bytes: Uint8Array) => Promise<PixelValues>;
+  /** The writer turn of this process: exclusive() calls run one after another. */
+  private turn: Promise<unknown> = Promise.resolve();
+  private waiting = 0;
 
   constructor(
     readonly deps: IndexServiceDeps,
@@ -163,6 +167,24 @@ export class IndexService {
     this.writeBatchSize = Math.max(this.batchSize, options.writeBatchSize ?? 256);
     this.observe = options.instrumentation ?? noInstrumentation;
     this.decodeImage = options.decode ?? ((bytes) => deps.embedder.preprocessImage(bytes));
+  }
+
+  /**
+   * Runs `fn` as the store's one writer: holding its writer lock (INDEX_LOCKED when another process holds it),
+   * released after. Writers of one process (a server's write-API batches) take turns instead of failing on each
+   * other; at most `maxWaiting` wait (OVERLOADED beyond).
+   *
+   * Example: `await indexer.exclusive('vitrine index', async () => { await indexer.run(...); await indexer.maintain(); })`
+   */
+  async exclusive<T>(command: string, fn: () => Promise<T>, options: { maxWaiting?: number } = {}): Promise<T> {
+    if (this.waiting >= (options.maxWaiting ?? Infinity)) throw new AppError('OVERLOADED', `${this.waiting} writes are already waiting for the index; retry shortly`);
+    this.waiting++;
+    const mine = this.turn.then(() => {
+      this.waiting--;
+      return withWriterLock(this.deps.store, command, fn);
+    });
+    this.turn = mine.catch(() => undefined);
+    return mine;
   }
 
   /** Binds the model (once, with the given fields) and learns what is indexed; the stages then run on the result. */

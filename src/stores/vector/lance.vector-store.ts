@@ -20,6 +20,7 @@ import type { Attributes, Facets, IndexedRecord } from '../../domain/types.js';
 import type { StoreLocation } from './model-guard.js';
 import { attributeColumns, VectorStoreKernel, type ManifestDecision, type NearestQuery, type VectorStoreDriver } from './store-kernel.js';
 import type { StoredHit, StoredItem, StoredRecord } from './vector-store.js';
+import { lockDataDir, type WriterLock } from './writer-lock.js';
 
 const TABLE = 'products';
 const MANIFEST_FILE = 'manifest.json';
@@ -69,6 +70,8 @@ class LanceDriver implements VectorStoreDriver {
   private columns: Record<string, string> = {};
   private updatedAt = '';
   private snapshot: { version: number; items: { id: string; attributes: Attributes }[] } | null = null;
+  /** Set when a writer lock this process held was lost (its folder removed or not refreshed in time). */
+  private lockLost: Error | null = null;
 
   constructor(private readonly dataDir: string) {
     this.location = lanceLocation(dataDir);
@@ -156,6 +159,16 @@ class LanceDriver implements VectorStoreDriver {
     return next;
   }
 
+  async lockWriter(command: string): Promise<WriterLock> {
+    this.lockLost = null;
+    return lockDataDir(this.dataDir, command, this.location, (e) => (this.lockLost = e));
+  }
+
+  /** Refuses to write on after this process lost its writer lock (another writer may be in). */
+  private checkLock(): void {
+    if (this.lockLost) throw new AppError('STORE_ERROR', `the writer lock of ${this.dataDir} was lost (${this.lockLost.message}); run again`);
+  }
+
   private schema(dimension: number): Schema {
     return new Schema([
       new Field('id', new Utf8(), false),
@@ -186,6 +199,7 @@ class LanceDriver implements VectorStoreDriver {
   }
 
   async write(records: IndexedRecord[], manifest: StoreManifest): Promise<void> {
+    this.checkLock();
     const data = lancedb.makeArrowTable(records.map((r) => this.toRow(r)), { schema: this.schema(manifest.model.dimension) });
     try {
       const table = await this.openTable();

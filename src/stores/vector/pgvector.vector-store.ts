@@ -14,6 +14,7 @@ import { redactUrl, type StoreLocation } from './model-guard.js';
 import { withRetry, type RetryDecision, type RetryPolicy } from './rate-limit.js';
 import { VectorStoreKernel, type ManifestDecision, type NearestQuery, type VectorStoreDriver } from './store-kernel.js';
 import type { StoredHit, StoredRecord } from './vector-store.js';
+import { indexLockedError, writerHolder, type WriterHolder, type WriterLock } from './writer-lock.js';
 
 export interface PgVectorStoreOptions {
   /** postgres://user:pass@host:port/db?table=products&exact=1&ef_search=100&index=hnsw&pool=10 */
@@ -36,6 +37,10 @@ const TABLE_NAME = /^[a-z_][a-z0-9_]{0,40}$/;
 const WRITE_BATCH = 500;
 /** Postgres SQLSTATE for "relation does not exist": a store that was never written. */
 const UNDEFINED_TABLE = '42P01';
+/** First key of Vitrine's advisory locks ('VITR'); the second is the hash of the table name. */
+const LOCK_NAMESPACE = 0x56495452;
+/** application_name of a writer's lock session: how a second writer learns who holds the lock. */
+const HOLDER_NAME = /^vitrine (\d+)@([^ ]*) (.*)$/;
 
 type ItemRow = { id: string; title: string; image_ref: string; content_hash: string; attributes: Attributes; embedding?: string };
 
@@ -133,6 +138,8 @@ class PgDriver implements VectorStoreDriver {
   private readonly t: string;
   private readonly manifestTable: string;
   private readonly label: string;
+  /** Set when the session holding this process's writer lock dropped: the lock is gone with it. */
+  private lockLost: Error | null = null;
 
   constructor(
     private readonly settings: PgSettings,
@@ -275,7 +282,53 @@ class PgDriver implements VectorStoreDriver {
     }
   }
 
+  /**
+   * The writer lock: a session-level advisory lock held on a connection of its own for the run (or batch). Postgres
+   * frees it when that session ends, a crashed writer included. Its application_name tells a second writer who holds it.
+   */
+  async lockWriter(command: string): Promise<WriterLock> {
+    const holder = writerHolder(command);
+    const client = new pg.Client({ connectionString: this.settings.connectionString, application_name: `vitrine ${holder.pid}@${holder.host} ${command}`.slice(0, 63) });
+    let released = false;
+    this.lockLost = null;
+    client.on('error', (e) => {
+      if (!released) this.lockLost = e;
+    });
+    try {
+      await client.connect();
+    } catch (e) {
+      throw new AppError('STORE_ERROR', `cannot reach ${this.label} to take the writer lock: ${errorMessage(e)}`, { cause: e });
+    }
+    const keys = [LOCK_NAMESPACE, this.settings.table];
+    try {
+      const got = (await client.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS got', keys)).rows[0].got;
+      if (!got) {
+        const rows = await client.query<{ name: string; since: Date }>(
+          `SELECT a.application_name AS name, a.backend_start AS since FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid ` +
+            `WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = $1::int::oid AND l.objid = hashtext($2)::oid`,
+          keys,
+        );
+        const match = HOLDER_NAME.exec(rows.rows[0]?.name ?? '');
+        const other: Partial<WriterHolder> | null = match ? { pid: Number(match[1]), host: match[2], command: match[3], since: rows.rows[0].since.toISOString() } : null;
+        throw indexLockedError(this.location, other);
+      }
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      throw sqlError(e, 'taking the writer lock');
+    }
+    return {
+      holder,
+      release: async () => {
+        released = true;
+        await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', keys).catch(() => undefined);
+        await client.end().catch(() => undefined);
+      },
+    };
+  }
+
   async write(records: IndexedRecord[]): Promise<void> {
+    // A writer whose lock session dropped may no longer be alone: it stops (a re-run resumes).
+    if (this.lockLost) throw new AppError('STORE_ERROR', `the writer lock on ${this.label} was lost with its connection (${this.lockLost.message}); run again`);
     // One id twice in one INSERT ... ON CONFLICT is an error in Postgres; the kernel passes one record per id.
     await this.transaction(`writing ${records.length} records`, async (client) => {
       for (let i = 0; i < records.length; i += WRITE_BATCH) {

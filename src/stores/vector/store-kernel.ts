@@ -15,6 +15,7 @@ import { rankPage } from '../../domain/ranking.js';
 import type { Facets, Filters, IndexedRecord } from '../../domain/types.js';
 import { checkModel, checkQueryDimension, checkRecordDimensions, noIndexError, type StoreLocation } from './model-guard.js';
 import type { StoredHit, StoredRecord, VectorSearchOptions, VectorStore } from './vector-store.js';
+import { noWriterLock, type WriterLock } from './writer-lock.js';
 
 /** What the kernel asks a driver for: the best `limit` candidates of a query, in any order. */
 export interface NearestQuery {
@@ -45,6 +46,8 @@ export interface VectorStoreDriver extends Pick<VectorStore, 'location' | 'scan'
    * indexes). Drivers whose technology can, do this atomically (Postgres: one transaction under a lock).
    */
   updateManifest(decide: ManifestDecision): Promise<StoreManifest>;
+  /** The technology's writer lock (INDEX_LOCKED when held); absent where it has none. */
+  lockWriter?(command: string): Promise<WriterLock>;
   /** Writes checked records: one per id, of the index's dimension, with known fields only. */
   write(records: IndexedRecord[], manifest: StoreManifest): Promise<void>;
   /** Deletes the ids present; returns how many were. */
@@ -167,6 +170,10 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
   async bindModel(model: ModelManifest, attributeFields: string[]): Promise<StoreManifest> {
     const manifest = await this.driver.updateManifest((current) => decideBind(current, model, attributeFields, this.location, new Date().toISOString()));
     return publicManifest(this.remember(manifest)!);
+  }
+
+  async lockWriter(command: string): Promise<WriterLock> {
+    return this.driver.lockWriter ? this.driver.lockWriter(command) : noWriterLock(command);
   }
 
   async upsert(records: IndexedRecord[]): Promise<void> {

@@ -4,8 +4,9 @@
 import type { ModelManifest, StoreManifest } from '../../domain/manifest.js';
 import type { Facets, Filters, IndexedRecord, Attributes } from '../../domain/types.js';
 import type { StoreLocation } from './model-guard.js';
+import type { WriterLock } from './writer-lock.js';
 
-export type { StoreManifest };
+export type { StoreManifest, WriterLock };
 
 export interface VectorSearchOptions {
   vector: Float32Array;
@@ -53,6 +54,12 @@ export interface VectorStore {
    * whose hash or dimension differs from the one the index was built with. New attribute fields are added.
    */
   bindModel(model: ModelManifest, attributeFields: string[]): Promise<StoreManifest>;
+  /**
+   * Takes this index's writer lock (one writer at a time, across processes) for `command` (`vitrine index`, ...), or
+   * throws INDEX_LOCKED naming the holder. Readers never take it. Stores without a locking primitive (Qdrant,
+   * Pinecone) return a lock that holds nothing. Every kernel store has it; optional for test fakes of the port.
+   */
+  lockWriter?(command: string): Promise<WriterLock>;
   /** Writes records (the last one wins for an id given twice); NO_INDEX before bindModel. */
   upsert(records: IndexedRecord[]): Promise<void>;
   delete(ids: string[]): Promise<number>;
