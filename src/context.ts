@@ -6,6 +6,7 @@ import { searchLimits, type Config, type SearchLimits } from './config/config.js
 import type { ModelManifest, StoreManifest } from './domain/manifest.js';
 import { loadEmbedder, type DownloadProgress, type LoadModelOptions } from './model/load-model.js';
 import type { Embedder } from './model/embedder.js';
+import { AppError } from './errors/app-error.js';
 import { noIndexError, redactUrl } from './stores/vector/model-guard.js';
 import { openVectorStore, type OpenStoreOptions } from './stores/vector/open-store.js';
 import type { VectorStore } from './stores/vector/vector-store.js';
@@ -108,7 +109,10 @@ async function assembleContext(config: Config, options: BuildContextOptions, { r
   const store = await openVectorStore(storeOptions(config));
   if (requireIndex) await requireManifest(store);
   const embedder = await closing(store, () => loadEmbedder(modelOptions(config, options.onDownloadProgress)));
-  await closing(embedder, () => closing(store, () => store.expectModel(embedder.manifest)));
+  const manifest = await closing(embedder, () => closing(store, () => store.expectModel(embedder.manifest)));
+  // A server checks what it is about to serve (the store's own quick checks: file checksums, manifest against
+  // data), so a damaged index is refused at start instead of answering with products missing.
+  if (manifest && !requireIndex) await closing(embedder, () => closing(store, () => refuseDamaged(store)));
   const metrics = options.metrics ?? createMetrics({ indexSize: () => store.count() });
   const instrumentation = observedInstrumentation(metrics);
   const limits = searchLimits(config);
@@ -144,6 +148,17 @@ async function assembleContext(config: Config, options: BuildContextOptions, { r
       await embedder.close();
     },
   };
+}
+
+/** INDEX_CORRUPT when the store's quick integrity checks find a problem. */
+async function refuseDamaged(store: VectorStore): Promise<void> {
+  const report = await store.verify?.({ deep: false });
+  if (!report || report.ok) return;
+  throw new AppError(
+    'INDEX_CORRUPT',
+    `the index in ${store.location.label} is damaged: ${report.problems.slice(0, 3).join('; ')}${report.problems.length > 3 ? ` (and ${report.problems.length - 3} more)` : ''}. ` +
+      `Restore it from a backup or re-index; vitrine verify lists every problem`,
+  );
 }
 
 /** The store's manifest; NO_INDEX (the store closed) when it was never indexed. */

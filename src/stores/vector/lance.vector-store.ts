@@ -21,9 +21,11 @@ import type { StoreLocation } from './model-guard.js';
 import { attributeColumns, VectorStoreKernel, type ManifestDecision, type NearestQuery, type VectorStoreDriver } from './store-kernel.js';
 import type { StoredHit, StoredItem, StoredRecord } from './vector-store.js';
 import { lockDataDir, type WriterLock } from './writer-lock.js';
+import { FileChecksums } from './file-checksums.js';
 
 const TABLE = 'products';
 const MANIFEST_FILE = 'manifest.json';
+const CHECKSUM_FILE = 'checksums.json';
 /**
  * Old versions kept by the cleanup that ends an indexing run. Readers move to a new version within a second
  * (readConsistencyInterval) and a query on the old one finishes in far less than this; older versions' files go.
@@ -72,9 +74,14 @@ class LanceDriver implements VectorStoreDriver {
   private snapshot: { version: number; items: { id: string; attributes: Attributes }[] } | null = null;
   /** Set when a writer lock this process held was lost (its folder removed or not refreshed in time). */
   private lockLost: Error | null = null;
+  /** The manifest text last checked against the table (checked again only when it changes). */
+  private checkedManifest = '';
+  /** SHA-256 of every data file, recorded after each commit (LanceDB never changes a file once written). */
+  private readonly checksums: FileChecksums;
 
   constructor(private readonly dataDir: string) {
     this.location = lanceLocation(dataDir);
+    this.checksums = new FileChecksums({ root: path.join(dataDir, `${TABLE}.lance`), dirs: ['data', '_deletions', '_indices'], file: path.join(dataDir, CHECKSUM_FILE) });
   }
 
   /** The connection; null while the data dir does not exist and nothing is to be written. */
@@ -125,21 +132,63 @@ class LanceDriver implements VectorStoreDriver {
     }
   }
 
+  /** INDEX_CORRUPT for this data dir, with what is wrong and what to do. */
+  private corrupt(what: string): AppError {
+    return new AppError(
+      'INDEX_CORRUPT',
+      `the index in ${this.dataDir} is damaged: ${what}. Restore the data dir from a backup, or re-index into a new one (vitrine index <catalog> --data <new dir>); vitrine verify --data ${this.dataDir} lists every problem`,
+    );
+  }
+
   async loadManifest(): Promise<StoreManifest | null> {
     const file = path.join(this.dataDir, MANIFEST_FILE);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw lanceError(e, `reading ${file}`, this.dataDir);
+      // Vectors without the manifest that says which model made them: never served as an empty index.
+      if (existsSync(path.join(this.dataDir, `${TABLE}.lance`))) throw this.corrupt(`it holds a table (${TABLE}.lance) but no ${MANIFEST_FILE}`);
+      this.columns = {};
+      return null;
+    }
     let saved: LanceManifest;
     try {
-      saved = JSON.parse(await readFile(file, 'utf8')) as LanceManifest;
+      saved = JSON.parse(text) as LanceManifest;
+      if (!saved?.model?.hash || !Number.isInteger(saved.model.dimension) || !Array.isArray(saved.attributeFields)) throw new Error('fields are missing');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        this.columns = {};
-        return null;
-      }
-      throw new AppError('STORE_ERROR', `${file} is unreadable: ${errorMessage(e)}`, { cause: e });
+      throw this.corrupt(`${MANIFEST_FILE} is not a manifest (${errorMessage(e)})`);
     }
-    this.columns = saved.columns ?? attributeColumns({}, saved.attributeFields);
+    const columns = saved.columns ?? attributeColumns({}, saved.attributeFields);
+    if (text !== this.checkedManifest) {
+      await this.checkTable(saved, columns);
+      this.checkedManifest = text;
+    }
+    this.columns = columns;
     this.updatedAt = saved.updatedAt;
     return publicManifest(saved);
+  }
+
+  /** The manifest against the table: every column it names exists, and the vectors have its dimension. */
+  private async checkTable(manifest: StoreManifest, columns: Record<string, string>): Promise<void> {
+    const table = await this.openTable();
+    if (!table) return;
+    let schema: Schema;
+    try {
+      schema = await table.schema();
+    } catch (e) {
+      throw lanceError(e, 'reading the table schema', this.dataDir);
+    }
+    const names = new Set(schema.fields.map((f) => f.name));
+    const missing = Object.entries(columns).filter(([, column]) => !names.has(column));
+    if (missing.length > 0) {
+      throw this.corrupt(`${MANIFEST_FILE} names columns the table does not have (${missing.map(([field, column]) => `${field} -> ${column}`).join(', ')})`);
+    }
+    const vector = schema.fields.find((f) => f.name === 'vector');
+    const dimension = (vector?.type as { listSize?: number } | undefined)?.listSize;
+    if (dimension !== manifest.model.dimension) {
+      throw this.corrupt(`${MANIFEST_FILE} says ${manifest.model.dimension} dims but the table holds vectors of ${dimension ?? 'no'} dims`);
+    }
   }
 
   async updateManifest(decide: ManifestDecision): Promise<StoreManifest> {
@@ -149,14 +198,30 @@ class LanceDriver implements VectorStoreDriver {
     await this.connection(true);
     const columns = attributeColumns(this.columns, next.attributeFields);
     const added = next.attributeFields.filter((f) => !(f in this.columns));
-    const table = await this.openTable();
-    if (added.length > 0 && table) await table.addColumns(added.map((f) => ({ name: columns[f], valueSql: 'CAST(NULL AS STRING)' })));
     const file = path.join(this.dataDir, MANIFEST_FILE);
-    await writeFile(`${file}.tmp`, JSON.stringify({ ...next, columns }, null, 2));
-    await rename(`${file}.tmp`, file);
+    try {
+      const table = await this.openTable();
+      if (added.length > 0 && table) await table.addColumns(added.map((f) => ({ name: columns[f], valueSql: 'CAST(NULL AS STRING)' })));
+      await writeFile(`${file}.tmp`, JSON.stringify({ ...next, columns }, null, 2));
+      await rename(`${file}.tmp`, file);
+    } catch (e) {
+      throw lanceError(e, `writing ${file}`, this.dataDir);
+    }
     this.columns = columns;
     this.updatedAt = next.updatedAt;
+    await this.recordChecksums();
     return next;
+  }
+
+  /** Records the checksums of the files the last commit added (best effort: what is missed is checked as unrecorded). */
+  private async recordChecksums(): Promise<void> {
+    await this.checksums.record().catch(() => undefined);
+  }
+
+  async verify(): Promise<{ problems: string[]; warnings: string[] }> {
+    const report = await this.checksums.check();
+    const warnings = report.unrecorded.length > 0 ? [`${report.unrecorded.length} data files have no recorded checksum (a run stopped before it recorded them; the next write records them)`] : [];
+    return { problems: report.problems.map((p) => `${TABLE}.lance/${p}`), warnings };
   }
 
   async lockWriter(command: string): Promise<WriterLock> {
@@ -214,6 +279,7 @@ class LanceDriver implements VectorStoreDriver {
       throw lanceError(e, `writing ${records.length} records`, this.dataDir);
     }
     this.snapshot = null;
+    await this.recordChecksums();
   }
 
   async remove(ids: string[]): Promise<number> {
@@ -223,7 +289,9 @@ class LanceDriver implements VectorStoreDriver {
       const before = await table.countRows();
       await table.delete(this.inList(ids));
       this.snapshot = null;
-      return before - (await table.countRows());
+      const removed = before - (await table.countRows());
+      await this.recordChecksums();
+      return removed;
     } catch (e) {
       throw lanceError(e, `deleting ${ids.length} ids`, this.dataDir);
     }
@@ -335,13 +403,19 @@ class LanceDriver implements VectorStoreDriver {
     } catch (e) {
       throw lanceError(e, 'compacting the index', this.dataDir);
     }
+    await this.recordChecksums();
   }
 
   /** Builds an approximate (HNSW-SQ, cosine) index for large catalogs; exact search stays the default without one. */
   async createAnnIndex(): Promise<void> {
     const table = await this.openTable();
     if (!table) return;
-    await table.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine' }), replace: true });
+    try {
+      await table.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine' }), replace: true });
+    } catch (e) {
+      throw lanceError(e, 'building the ANN index', this.dataDir);
+    }
+    await this.recordChecksums();
   }
 
   async version(): Promise<string> {

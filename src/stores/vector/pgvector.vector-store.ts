@@ -200,13 +200,37 @@ class PgDriver implements VectorStoreDriver {
   }
 
   async loadManifest(): Promise<StoreManifest | null> {
+    let manifest: StoreManifest | null;
     try {
       const r = await this.read(() => this.pool.query<{ manifest: StoreManifest }>(`SELECT manifest FROM ${this.manifestTable} WHERE id = 1`));
-      return r.rows[0]?.manifest ?? null;
+      manifest = r.rows[0]?.manifest ?? null;
     } catch (e) {
-      if ((e as { code?: string }).code === UNDEFINED_TABLE) return null;
-      throw sqlError(e, 'reading the manifest');
+      if ((e as { code?: string }).code !== UNDEFINED_TABLE) throw sqlError(e, 'reading the manifest');
+      manifest = null;
     }
+    if (manifest) return manifest;
+    // Vectors without the manifest that says which model made them: never served as an empty index.
+    const table = await this.query<{ exists: boolean }>('looking for the table', 'SELECT to_regclass($1) IS NOT NULL AS exists', [this.t]);
+    if (table.rows[0]?.exists) {
+      throw new AppError(
+        'INDEX_CORRUPT',
+        `${this.label} holds vectors but its manifest (${this.settings.table}_manifest) is missing: the index is damaged; ` +
+          `restore the manifest from a backup, or re-index into another table (?table=${this.settings.table}_v2)`,
+      );
+    }
+    return null;
+  }
+
+  /** The manifest against the table: the vector column has the manifest's dimension. */
+  async verify(manifest: StoreManifest): Promise<{ problems: string[]; warnings: string[] }> {
+    const r = await this.query<{ type: string }>(
+      'reading the vector column',
+      `SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'embedding'`,
+      [this.t],
+    );
+    const type = r.rows[0]?.type;
+    const problems = type === `vector(${manifest.model.dimension})` || type === undefined ? [] : [`the manifest says ${manifest.model.dimension} dims but the column is ${type}`];
+    return { problems, warnings: [] };
   }
 
   async updateManifest(decide: ManifestDecision): Promise<StoreManifest> {

@@ -38,6 +38,15 @@ export interface StoredItem {
 /** A stored item, with its vector when asked for. */
 export type StoredRecord = StoredItem & { vector?: Float32Array };
 
+/** What `verify` found: problems make the index unusable (INDEX_CORRUPT); warnings are worth knowing. */
+export interface IntegrityReport {
+  ok: boolean;
+  /** Products the store counts (and, deep, read). */
+  count: number;
+  problems: string[];
+  warnings: string[];
+}
+
 export interface VectorStore {
   /** Where the index lives, in the words of error messages (never a password). */
   readonly location: StoreLocation;
@@ -78,6 +87,13 @@ export interface VectorStore {
    * drop stale results. Optional: stores without it are not result-cached.
    */
   version?(): Promise<string>;
+  /**
+   * Checks the index against itself: the manifest against the stored data, the store's own verification (the
+   * embedded store's file checksums) and, when deep, every record (each id once, vectors of the index's dimension
+   * and unit length, as many records read as the store counts). NO_INDEX when never indexed. Every kernel store
+   * has it; optional for test fakes of the port.
+   */
+  verify?(options?: { deep?: boolean }): Promise<IntegrityReport>;
   /** Upkeep after a bulk write (LanceDB compacts the fragments many small writes leave); absent where none is needed. */
   optimize?(): Promise<void>;
   /** Builds an approximate (HNSW) index on request; absent where the store builds one itself. */
