@@ -5,6 +5,9 @@ describe('system errors', () => {
   it('drops the source locations of native libraries', () => {
     const rust = 'lance error: Not found: /srv/data/products.lance/data/1.lance, /usr/local/cargo/registry/src/index.crates.io-1949cf8c6b5b557f/lance-io-8.0.0/src/local.rs:133:40';
     expect(cleanNativeMessage(rust)).toBe('lance error: Not found: /srv/data/products.lance/data/1.lance');
+    expect(cleanNativeMessage('lance error: LanceError(IO): No space left on device (os error 28)  Caused by: LanceError(IO): No space left')).toBe(
+      'lance error: LanceError(IO): No space left on device (os error 28)',
+    );
     expect(cleanNativeMessage('IO error: No space left on device (os error 28), /root/.cargo/registry/src/x/object_store-0.12.3/src/local.rs:369:17\nbacktrace')).toBe(
       'IO error: No space left on device (os error 28)',
     );

@@ -16,10 +16,11 @@ export function isDiskFull(e: unknown): boolean {
   return false;
 }
 
-/** A native library's message without source locations (`, /path/to/file.rs:12:34`) and backtraces. */
+/** A native library's message without source locations (`, /path/to/file.rs:12:34`), backtraces and its chain of causes. */
 export function cleanNativeMessage(message: string): string {
   return message
     .split('\n')[0]
+    .split(/\s+Caused by:/)[0]
     .replace(/,?\s*\S*\.rs:\d+(?::\d+)?/g, '')
     .replace(/\s+$/, '');
 }

@@ -12,7 +12,8 @@
 //   const indexer = new IndexService({ embedder, store, loadImage }, { instrumentation, batchSize: 32 });
 //   const report = await indexer.run({ entries: readCatalog({ source: 'catalog.csv' }) });
 import { createHash } from 'node:crypto';
-import { AppError, errorMessage } from '../errors/app-error.js';
+import { AppError, errorMessage, isAppError } from '../errors/app-error.js';
+import type { ErrorCode } from '../errors/codes.js';
 import type { IndexedRecord, Product } from '../domain/types.js';
 import type { Embedder, PixelValues } from '../model/embedder.js';
 import type { CatalogEntry } from '../stores/catalog/read-catalog.js';
@@ -110,6 +111,8 @@ export interface RunOptions extends Omit<BeginOptions, 'attributeFields'> {
 }
 
 const PRELOAD_HASHES_UP_TO = 1_000_000;
+/** Store failures no later write would escape: they end the run (what was written stays) instead of failing items. */
+const STOPS_THE_RUN = new Set<ErrorCode>(['STORAGE_FULL', 'INDEX_CORRUPT']);
 const MAX_LISTED_FAILURES = 10_000;
 
 /** What decides whether an item must be embedded again: its photo bytes, title and attributes. */
@@ -368,13 +371,17 @@ export class IndexRun {
     }
   }
 
-  /** write: one store write; if it fails, every record of it fails with its reason. */
+  /**
+   * write: one store write; if it fails, every record of it fails with its reason. A full disk stops the run
+   * instead (every later write would fail the same way): its error goes to the caller.
+   */
   async write(records: readonly IndexedRecord[]): Promise<StageResult<IndexedRecord>> {
     if (records.length === 0) return { items: [], failures: [] };
     try {
       await this.clock.time('write', { 'vitrine.batch_size': records.length }, () => this.deps.store.upsert([...records]));
       return { items: [...records], failures: [] };
     } catch (e) {
+      if (isAppError(e) && STOPS_THE_RUN.has(e.code)) throw e;
       return { items: [], failures: records.map((r) => ({ id: r.id, reason: `store write failed: ${errorMessage(e)}` })) };
     }
   }

@@ -9,7 +9,7 @@
 //   const { problems } = await sums.check();
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface FileChecksumsOptions {
@@ -68,8 +68,13 @@ export class FileChecksums {
     for (const name of await this.files()) files[name] = saved[name] ?? (await sha256(path.join(this.options.root, name)));
     const body: Saved = { algorithm: 'sha256', files };
     const tmp = `${this.options.file}.tmp-${process.pid}`;
-    await writeFile(tmp, JSON.stringify(body));
-    await rename(tmp, this.options.file);
+    try {
+      await writeFile(tmp, JSON.stringify(body));
+      await rename(tmp, this.options.file);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
   }
 
   /** Hashes every file and compares it with what was recorded. */
