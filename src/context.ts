@@ -15,6 +15,7 @@ import { loadImageBytes } from './stores/images/image-source.js';
 import { SearchService, type SearchResult } from './services/search.service.js';
 import { IndexService, runIndex } from './services/index.service.js';
 import { QueryCache } from './services/query-cache.js';
+import { queuedEmbedder } from './services/encode-queue.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { observedInstrumentation } from './observability/instrumentation.js';
 import type { EvalRuntime } from './eval/eval-runtime.js';
@@ -108,7 +109,9 @@ export async function buildSearchContext(config: Config, options: BuildContextOp
 async function assembleContext(config: Config, options: BuildContextOptions, { requireIndex }: { requireIndex: boolean }): Promise<AppContext> {
   const store = await openVectorStore(storeOptions(config));
   if (requireIndex) await requireManifest(store);
-  const embedder = await closing(store, () => loadEmbedder(modelOptions(config, options.onDownloadProgress)));
+  const model = await closing(store, () => loadEmbedder(modelOptions(config, options.onDownloadProgress)));
+  // Every encoding of the server (queries, the write API's photos) waits in one bounded queue: OVERLOADED beyond it.
+  const embedder = queuedEmbedder(model, { concurrency: config.encodeConcurrency, queue: config.encodeQueue });
   const manifest = await closing(embedder, () => closing(store, () => store.expectModel(embedder.manifest)));
   // A server checks what it is about to serve (the store's own quick checks: file checksums, manifest against
   // data), so a damaged index is refused at start instead of answering with products missing.

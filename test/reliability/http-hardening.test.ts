@@ -14,6 +14,8 @@ import { AppError } from '../../src/errors/app-error.js';
 import { buildApp } from '../../src/http/app.js';
 import { readCatalog } from '../../src/stores/catalog/read-catalog.js';
 import { runIndex } from '../../src/services/index.service.js';
+import { EncodeQueue, queuedEmbedder } from '../../src/services/encode-queue.js';
+import { SearchService } from '../../src/services/search.service.js';
 import { makeSyntheticCatalog, type SyntheticCatalog } from '../support/synthetic-catalog.js';
 
 const TINY_MODEL = path.resolve(import.meta.dirname, '../fixtures/tiny-clip');
@@ -198,6 +200,37 @@ describe('HTTP hardening', () => {
       expect(search.json().code).toBe('NO_INDEX');
     } finally {
       await empty.close();
+    }
+  });
+
+  it('answers 503 OVERLOADED with Retry-After once the encoding queue is full, and serves again after', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const slow = Object.assign(Object.create(ctx.embedder) as typeof ctx.embedder, {
+      encodeTexts: async (texts: string[]) => {
+        await gate;
+        return ctx.embedder.encodeTexts(texts);
+      },
+    });
+    const busy = Object.create(ctx) as AppContext;
+    busy.search = new SearchService({ embedder: queuedEmbedder(slow, { concurrency: 1, queue: 1 }), store: ctx.store }, { cache: null });
+    const app = await appWith({}, { context: busy });
+    const first = app.inject({ method: 'POST', url: '/api/search', payload: { text: 'one' } });
+    const second = app.inject({ method: 'POST', url: '/api/search', payload: { text: 'two' } });
+    await new Promise((r) => setTimeout(r, 50));
+    const third = await app.inject({ method: 'POST', url: '/api/search', payload: { text: 'three' } });
+    expect(third.statusCode).toBe(503);
+    expect(third.json().code).toBe('OVERLOADED');
+    expect(third.headers['retry-after']).toBe('1');
+    open();
+    expect((await first).statusCode).toBe(200);
+    expect((await second).statusCode).toBe(200);
+    // The server's own context puts its model behind the configured queue.
+    const configured = await buildContext(loadConfig({ env: {}, flags: { dataDir, model: TINY_MODEL, encodeConcurrency: 2, encodeQueue: 3 } }));
+    try {
+      expect((configured.embedder as { queue?: EncodeQueue }).queue).toBeInstanceOf(EncodeQueue);
+    } finally {
+      await configured.close();
     }
   });
 });
