@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** true/false, also as the strings an environment variable holds (true, false, 1, 0). */
+const booleanFrom = z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean());
 
 export const ConfigSchema = z
   .object({
@@ -36,6 +38,10 @@ export const ConfigSchema = z
     cacheEntries: intFrom(0, 1_000_000).default(2000),
     cacheEmbeddingBytes: intFrom(0, 4 * 1024 ** 3).default(16 * 1024 * 1024),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** serve: keep the embedded index in memory and answer searches, counts and facets from it. */
+    inMemoryIndex: booleanFrom.default(true),
+    /** serve: approximate (HNSW) search at and above this many products, exact below. */
+    annMinProducts: intFrom(1, 1_000_000_000).default(200_000),
   })
   .strict();
 
@@ -64,6 +70,8 @@ const ENV_KEYS: Record<string, keyof z.infer<typeof ConfigSchema>> = {
   VITRINE_LOG_LEVEL: 'logLevel',
   VITRINE_CACHE_ENTRIES: 'cacheEntries',
   VITRINE_CACHE_EMBEDDING_BYTES: 'cacheEmbeddingBytes',
+  VITRINE_IN_MEMORY_INDEX: 'inMemoryIndex',
+  VITRINE_ANN_MIN_PRODUCTS: 'annMinProducts',
 };
 
 /** Environment variables that configure Vitrine, for the README and `--help`. */
