@@ -6,7 +6,6 @@ import { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-
 /** A switch from JSON (true/false) or the environment (1/0, true/false, yes/no, on/off). */
 const flag = () =>
   z.preprocess((v) => {
@@ -16,6 +15,9 @@ const flag = () =>
     if (['0', 'false', 'no', 'off'].includes(word)) return false;
     return v;
   }, z.boolean());
+
+/** true/false, also as the strings an environment variable holds. */
+const booleanFrom = flag();
 
 /** A list from JSON, or from the environment as comma-separated words. */
 const wordList = () => z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((w) => w.trim()).filter(Boolean) : v), z.array(z.string().min(1)));
@@ -120,6 +122,10 @@ export const ConfigSchema = z
     maxBatchItems: intFrom(1, 100_000).default(100),
     /** Largest JSON body of a batch request. */
     maxBatchBytes: intFrom(1024, 1024 ** 3).default(16 * 1024 * 1024),
+    /** serve: keep the embedded index in memory and answer searches, counts and facets from it. */
+    inMemoryIndex: booleanFrom.default(true),
+    /** serve: approximate (HNSW) search at and above this many products, exact below. */
+    annMinProducts: intFrom(1, 1_000_000_000).default(200_000),
   })
   .strict();
 
@@ -167,6 +173,8 @@ const ENV_KEYS: Record<string, keyof z.infer<typeof ConfigSchema>> = {
   VITRINE_ALLOW_PRIVATE_IMAGE_URLS: 'allowPrivateImageUrls',
   VITRINE_MAX_BATCH_ITEMS: 'maxBatchItems',
   VITRINE_MAX_BATCH_BYTES: 'maxBatchBytes',
+  VITRINE_IN_MEMORY_INDEX: 'inMemoryIndex',
+  VITRINE_ANN_MIN_PRODUCTS: 'annMinProducts',
 };
 
 /** Environment variables that configure Vitrine, for the README and `--help`. */

@@ -33,7 +33,9 @@ export const healthRoutes: RouteSpec[] = [
         try {
           const state = await ctx.indexState();
           const manifest = ctx.embedder.manifest;
-          const ready: Readiness = { status: state.status, model: manifest.id, modelHash: manifest.hash, dimension: manifest.dimension, count: state.count };
+          const reads = ctx.store.readState?.();
+          const search: Readiness['search'] = reads ? { mode: reads.mode, ...(reads.ann ? { ann: reads.ann } : {}) } : { mode: 'store' };
+          const ready: Readiness = { status: state.status, model: manifest.id, modelHash: manifest.hash, dimension: manifest.dimension, count: state.count, search };
           return ready;
         } catch (e) {
           request.log.warn({ err: e }, 'not ready: the store fails');

@@ -2,7 +2,9 @@
 // translates to its technology (SQL, REST calls, Arrow tables); the kernel around it keeps the manifest, guards the
 // model (model-guard.ts), answers NO_INDEX for a store that was never indexed, checks writes before they reach the
 // driver (new fields bound, dimensions, one record per id), validates filters against the index's fields (looking
-// again once when another process may have added a field), and ranks and pages hits (domain/ranking.ts).
+// again once when another process may have added a field), and ranks and pages hits (domain/ranking.ts). Where a
+// driver can feed it (a version token and reads by id), it also keeps the index in memory and answers reads from
+// that copy (memory-index/memory.read-path.ts), with the driver's own search kept as the reference.
 //
 // Example (an adapter):
 //   export class MyVectorStore extends VectorStoreKernel {
@@ -16,6 +18,7 @@ import type { Facets, Filters, IndexedRecord } from '../../domain/types.js';
 import { checkModel, checkQueryDimension, checkRecordDimensions, noIndexError, type StoreLocation } from './model-guard.js';
 import type { IntegrityReport, StoredHit, StoredRecord, VectorSearchOptions, VectorStore } from './vector-store.js';
 import { noWriterLock, type WriterLock } from './writer-lock.js';
+import { MemoryReadPath, type MemoryReadPathOptions, type ReadPathState } from './memory-index/memory.read-path.js';
 
 /** What the kernel asks a driver for: the best `limit` candidates of a query, in any order. */
 export interface NearestQuery {
@@ -61,6 +64,8 @@ export interface VectorStoreDriver extends Pick<VectorStore, 'location' | 'scan'
   count(filters: NormalizedFilters, manifest: StoreManifest): Promise<number>;
   /** Disjunctive value counts (each field ignores its own filter), values by count desc then name. */
   facets(fields: string[], filters: NormalizedFilters, manifest: StoreManifest): Promise<Facets>;
+  /** The records of these ids that exist, with vectors; with version(), it lets the kernel keep a copy in memory. */
+  recordsById?(ids: readonly string[]): Promise<StoredRecord[]>;
 }
 
 /** Attribute fields the records use that the index does not know yet. */
@@ -93,8 +98,17 @@ export function decideBind(current: StoreManifest | null, model: ModelManifest, 
   return { ...current, attributeFields: [...current.attributeFields, ...added], updatedAt: now };
 }
 
+/** The in-memory read path's settings (memory-index/memory.read-path.ts), for drivers that can feed one. */
+export type InMemoryReads = Omit<MemoryReadPathOptions, 'dim'>;
+
+export interface KernelOptions {
+  /** Answer searches, gets, counts and facets from a copy in memory, kept in step with the store's version. */
+  inMemory?: InMemoryReads;
+}
+
 export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> implements VectorStore {
   private manifest: StoreManifest | null = null;
+  private readPath: MemoryReadPath | null = null;
   /** The model readers expect (expectModel): every manifest read is checked against it. */
   private expected: ModelManifest | null = null;
   readonly version?: () => Promise<string>;
@@ -102,7 +116,10 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
   readonly createAnnIndex?: () => Promise<void>;
   readonly drop?: () => Promise<void>;
 
-  constructor(protected readonly driver: D) {
+  constructor(
+    protected readonly driver: D,
+    private readonly options: KernelOptions = {},
+  ) {
     const { version, optimize, createAnnIndex, drop } = driver;
     if (version) this.version = () => version.call(driver);
     if (optimize) this.optimize = async () => ((await this.current()) ? optimize.call(driver) : undefined);
@@ -113,9 +130,37 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
       };
     if (drop)
       this.drop = async () => {
+        await this.readPath?.close();
+        this.readPath = null;
         await drop.call(driver);
         this.manifest = null;
       };
+  }
+
+  /**
+   * The in-memory copy to read from, when this store keeps one and it is loaded (it catches up with the store's
+   * version in the background; null while it loads for the first time, so the driver answers meanwhile).
+   */
+  private async reads(manifest: StoreManifest, wait = false): Promise<MemoryReadPath | null> {
+    const { driver } = this;
+    if (!this.options.inMemory || !driver.version || !driver.recordsById) return null;
+    this.readPath ??= new MemoryReadPath(
+      { version: () => driver.version!(), scan: (o) => driver.scan(o), records: (ids) => driver.recordsById!(ids) },
+      { ...this.options.inMemory, dim: manifest.model.dimension },
+    );
+    return this.readPath.reader({ wait });
+  }
+
+  /** Loads the in-memory copy (a server calls it before it reports ready); null where the store keeps none. */
+  async prepareReads(): Promise<ReadPathState | null> {
+    const manifest = await this.current();
+    if (!manifest) return null;
+    return (await this.reads(manifest, true))?.state() ?? null;
+  }
+
+  /** Where searches are answered now: the in-memory copy's state, or null when the store answers them itself. */
+  readState(): ReadPathState | null {
+    return this.readPath?.state() ?? null;
   }
 
   get location(): StoreLocation {
@@ -187,12 +232,16 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
       manifest = await this.required();
     }
     checkRecordDimensions(records, manifest.model.dimension);
-    await this.driver.write(lastPerId(records), manifest);
+    const unique = lastPerId(records);
+    await this.driver.write(unique, manifest);
+    if (this.readPath?.loaded) this.readPath.wrote(unique, await this.driver.version!());
   }
 
   async delete(ids: string[]): Promise<number> {
     if (ids.length === 0 || !(await this.current())) return 0;
-    return this.driver.remove(ids);
+    const removed = await this.driver.remove(ids);
+    if (this.readPath?.loaded) this.readPath.removed(ids, await this.driver.version!());
+    return removed;
   }
 
   async contentHashes(ids: string[]): Promise<Map<string, string>> {
@@ -201,7 +250,10 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
   }
 
   async get(id: string, options: { withVector?: boolean } = {}): Promise<StoredRecord | null> {
-    if (!(await this.current())) return null;
+    const manifest = await this.current();
+    if (!manifest) return null;
+    const reads = await this.reads(manifest);
+    if (reads) return reads.get(id, options.withVector ?? false);
     return this.driver.get(id, options.withVector ?? false);
   }
 
@@ -210,6 +262,8 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     checkQueryDimension(options.vector, bound.model.dimension);
     const { manifest, filters } = await this.normalized(options.filters, bound);
     const offset = options.offset ?? 0;
+    const reads = await this.reads(manifest);
+    if (reads) return reads.search({ vector: options.vector, k: options.k, offset, filters, minScore: options.minScore, excludeIds: options.excludeIds ?? [] });
     const candidates = await this.driver.nearest({ vector: options.vector, limit: offset + options.k, filters, excludeIds: options.excludeIds ?? [] }, manifest);
     return rankPage(candidates, { offset, k: options.k, minScore: options.minScore }).map(({ id, score, title, imageRef, attributes }) => ({
       id,
@@ -224,6 +278,8 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     const current = await this.current();
     if (!current) return 0;
     const { manifest, filters: normalized } = await this.normalized(filters, current);
+    const reads = await this.reads(manifest);
+    if (reads) return reads.count(normalized);
     return this.driver.count(normalized, manifest);
   }
 
@@ -237,6 +293,8 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     }
     const { manifest } = await this.normalized(asFilters, current);
     const { filters: normalized } = await this.normalized(filters, manifest);
+    const reads = await this.reads(manifest);
+    if (reads) return reads.facets(fields, normalized);
     return this.driver.facets(fields, normalized, this.manifest ?? manifest);
   }
 
@@ -295,6 +353,8 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
   }
 
   async close(): Promise<void> {
+    await this.readPath?.close();
+    this.readPath = null;
     await this.driver.close();
   }
 }

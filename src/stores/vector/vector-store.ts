@@ -5,6 +5,7 @@ import type { ModelManifest, StoreManifest } from '../../domain/manifest.js';
 import type { Facets, Filters, IndexedRecord, Attributes } from '../../domain/types.js';
 import type { StoreLocation } from './model-guard.js';
 import type { WriterLock } from './writer-lock.js';
+import type { ReadPathState } from './memory-index/memory.read-path.js';
 
 export type { StoreManifest, WriterLock };
 
@@ -98,6 +99,13 @@ export interface VectorStore {
   optimize?(): Promise<void>;
   /** Builds an approximate (HNSW) index on request; absent where the store builds one itself. */
   createAnnIndex?(): Promise<void>;
+  /**
+   * Loads the store's in-memory read path where it keeps one (a server calls it before it reports ready); returns
+   * its state, or null where the store answers reads itself.
+   */
+  prepareReads?(): Promise<ReadPathState | null>;
+  /** Where searches are answered now (for /readyz): the in-memory copy's state, or null. */
+  readState?(): ReadPathState | null;
   /** Deletes the whole index, manifest included (tests, benches, starting over); absent where a folder is simply removed. */
   drop?(): Promise<void>;
   close(): Promise<void>;
