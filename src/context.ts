@@ -13,6 +13,8 @@ import type { VectorStore } from './stores/vector/vector-store.js';
 import type { InMemoryReads } from './stores/vector/store-kernel.js';
 import type { ReadPathState } from './stores/vector/memory-index/memory.read-path.js';
 import { openImageStore } from './stores/images/open-image-store.js';
+import type { ImageStore } from './stores/images/image-store.js';
+import { fetchImageUrl } from './stores/images/safe-fetch.js';
 import { loadImageBytes } from './stores/images/image-source.js';
 import { SearchService, type SearchResult } from './services/search.service.js';
 import { IndexService, runIndex } from './services/index.service.js';
@@ -47,6 +49,10 @@ export interface AppContext {
   indexer: IndexService;
   metrics: Metrics;
   loadImage: (ref: string) => Promise<Buffer>;
+  /** Where photos sent to the write API are kept (config imageStore; default <dataDir>/images). */
+  imageStore: ImageStore;
+  /** A photo at a URL a client gave: http(s) only, public addresses only unless allowPrivateImageUrls. */
+  fetchImageUrl: (url: string) => Promise<Buffer>;
   /** The index as it is now: a server may start on an empty one and see it filled later. */
   indexState(): Promise<IndexState>;
   close(): Promise<void>;
@@ -169,6 +175,9 @@ async function assembleContext(config: Config, options: BuildContextOptions, { r
     indexer: new IndexService({ embedder, store, loadImage: imageLoader(config) }, { batchSize: config.batchSize, instrumentation }),
     metrics,
     loadImage: imageLoader(config),
+    imageStore: await closing(embedder, () => closing(store, () => openImageStore(config.imageStore ?? path.join(config.dataDir, 'images')))),
+    fetchImageUrl: (url) =>
+      fetchImageUrl(url, { maxBytes: config.maxUploadBytes, timeoutMs: config.fetchTimeoutSeconds * 1000, allowPrivate: config.allowPrivateImageUrls }),
     indexState: async () => {
       const manifest = await store.readManifest();
       return {

@@ -10,6 +10,7 @@ import { registerInfoCommand } from './info.command.js';
 import { registerEvalCommand } from './eval.command.js';
 import { registerMigrateCommand } from './migrate.command.js';
 import { registerVerifyCommand } from './verify.command.js';
+import { registerKeysCommand } from './keys.command.js';
 import { CONFIG_ENV_VARS, tracingFromEnv } from '../config/config.js';
 import { startTracing } from '../observability/tracing.js';
 
@@ -28,6 +29,7 @@ registerInfoCommand(program);
 registerEvalCommand(program);
 registerMigrateCommand(program);
 registerVerifyCommand(program);
+registerKeysCommand(program);
 
 // Traces go out by OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT (or the traces variant) is set.
 const tracing = startTracing({ settings: tracingFromEnv() });

@@ -1,12 +1,14 @@
 // buildApp returns the Fastify app without listening (tests use inject()); server.ts listens. It only
-// assembles: server limits (body sizes, header and body timeouts), security headers and CORS, request hooks, body
-// parsing, the one error handler, the routes (src/http/routes, each with its schemas from src/api) and the web page.
+// assembles: server limits (body sizes, header and body timeouts), security headers and CORS, request hooks, API keys
+// and rate limits, body parsing, the one error handler, the routes (src/http/routes, each with its schemas from
+// src/api) and the web page.
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { ConfigSchema, type Config } from '../config/config.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../errors/app-error.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { registerAccess } from './access.js';
 import { apiLimits } from './api-limits.js';
 import { registerContentTypes } from './content-types.js';
 import { installErrorHandling } from './error-handler.js';
@@ -62,6 +64,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   await registerSecurity(app, { corsOrigins: config.corsOrigins });
   installRequestHooks(app, { metrics, logQueries: config.logQueries });
+  await registerAccess(app, config);
   registerJsonBody(app, { maxDepth: config.maxJsonDepth });
   await registerContentTypes(app, { maxUploadBytes: limits.maxUploadBytes });
   installErrorHandling(app, { maxUploadBytes: limits.maxUploadBytes });

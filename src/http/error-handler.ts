@@ -39,6 +39,7 @@ export function installErrorHandling(app: FastifyInstance, options: ErrorHandlin
     if (e.code === 'FST_REQ_FILE_TOO_LARGE' || e.statusCode === 413) {
       return sendError(reply, 'PAYLOAD_TOO_LARGE', `the request is larger than the limit (${options.maxUploadBytes} bytes for uploads)`);
     }
+    if (e.statusCode === 429) return sendError(reply, 'RATE_LIMITED', e.message ?? 'too many requests');
     if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || e.statusCode === 415) {
       return sendError(reply, 'UNSUPPORTED_MEDIA_TYPE', 'send application/json or multipart/form-data');
     }

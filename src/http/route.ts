@@ -5,6 +5,7 @@ import type { FastifyInstance, RouteHandlerMethod } from 'fastify';
 import type { z } from 'zod';
 import type { ApiLimits } from '../api/limits.schema.js';
 import type { Config } from '../config/config.js';
+import type { RouteAccess } from './access.js';
 import type { AppContext } from '../context.js';
 import type { AppError } from '../errors/app-error.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -52,6 +53,8 @@ export interface RouteSpec {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Fastify path syntax (`/api/products/:id`); the document writes `{id}`. */
   url: string;
+  /** What the route is, for access rules (which need an API key) and rate limits (health probes have none). */
+  access: RouteAccess;
   /** Largest body this route reads, when it differs from the server's (config maxJsonBytes). */
   bodyLimit?(config: Config): number;
   doc(limits: ApiLimits): OperationDoc;
@@ -60,6 +63,12 @@ export interface RouteSpec {
 
 export function registerRoutes(app: FastifyInstance, routes: readonly RouteSpec[], deps: RouteDeps): void {
   for (const route of routes) {
-    app.route({ method: route.method, url: route.url, handler: route.handler(deps), ...(route.bodyLimit ? { bodyLimit: route.bodyLimit(deps.config) } : {}) });
+    app.route({
+      method: route.method,
+      url: route.url,
+      handler: route.handler(deps),
+      config: { access: route.access },
+      ...(route.bodyLimit ? { bodyLimit: route.bodyLimit(deps.config) } : {}),
+    });
   }
 }

@@ -69,6 +69,19 @@ export interface StageResult<T> {
   failures: ItemFailure[];
 }
 
+/** A batch of the catalog write API: products to write (their photos already in the image store) and ids to delete. */
+export interface WriteBatch {
+  upsert: readonly Product[];
+  delete: readonly string[];
+}
+
+/** What became of one product or id of a write batch. */
+export interface WriteBatchResult {
+  id: string;
+  outcome: 'indexed' | 'unchanged' | 'failed' | 'deleted' | 'absent';
+  reason?: string;
+}
+
 export interface IndexServiceDeps {
   embedder: Pick<Embedder, 'manifest' | 'preprocessImage' | 'encodePixels'>;
   store: VectorStore;
@@ -160,7 +173,7 @@ export class IndexService {
   readonly decodeImage: (bytes: Uint8Array) => Promise<PixelValues>;
   /** The writer turn of this process: exclusive() calls run one after another. */
   private turn: Promise<unknown> = Promise.resolve();
-  private waiting = 0;
+  private pending = 0;
 
   constructor(
     readonly deps: IndexServiceDeps,
@@ -180,14 +193,45 @@ export class IndexService {
    * Example: `await indexer.exclusive('vitrine index', async () => { await indexer.run(...); await indexer.maintain(); })`
    */
   async exclusive<T>(command: string, fn: () => Promise<T>, options: { maxWaiting?: number } = {}): Promise<T> {
-    if (this.waiting >= (options.maxWaiting ?? Infinity)) throw new AppError('OVERLOADED', `${this.waiting} writes are already waiting for the index; retry shortly`);
-    this.waiting++;
-    const mine = this.turn.then(() => {
-      this.waiting--;
-      return withWriterLock(this.deps.store, command, fn);
-    });
+    // Calls in flight: one holds the turn, the others wait behind it (as this one would).
+    if (this.pending > (options.maxWaiting ?? Infinity)) throw new AppError('OVERLOADED', `${this.pending - 1} writes are already waiting for the index; retry shortly`);
+    this.pending++;
+    const mine = this.turn.then(() => withWriterLock(this.deps.store, command, fn)).finally(() => this.pending--);
     this.turn = mine.catch(() => undefined);
     return mine;
+  }
+
+  /**
+   * One batch of the catalog write API, as the one writer (the store's lock for the batch; writers of this process
+   * take turns): products through the same stages as `vitrine index` (unchanged ones skipped), then ids deleted.
+   * Says what became of each, in the order given.
+   */
+  async writeBatch(batch: WriteBatch, options: { maxWaiting?: number } = {}): Promise<WriteBatchResult[]> {
+    return this.exclusive(
+      'the write API',
+      async () => {
+        const { store } = this.deps;
+        const ids = batch.upsert.map((p) => p.id);
+        const before = await store.contentHashes(ids);
+        const failed = new Map<string, string>();
+        if (batch.upsert.length > 0) {
+          const run = await this.begin({ attributeFields: attributeFieldsOf(batch.upsert), knownHashes: 'lookup', onFailure: (f) => f.id && failed.set(f.id, f.reason) });
+          await run.indexProducts(batch.upsert);
+        }
+        const after = await store.contentHashes(ids);
+        const present = await store.contentHashes([...batch.delete]);
+        if (batch.delete.length > 0) await store.delete([...batch.delete]);
+        return [
+          ...ids.map((id): WriteBatchResult => {
+            const reason = failed.get(id);
+            if (reason !== undefined) return { id, outcome: 'failed', reason };
+            return { id, outcome: before.get(id) === after.get(id) ? 'unchanged' : 'indexed' };
+          }),
+          ...batch.delete.map((id): WriteBatchResult => ({ id, outcome: present.has(id) ? 'deleted' : 'absent' })),
+        ];
+      },
+      options,
+    );
   }
 
   /** Binds the model (once, with the given fields) and learns what is indexed; the stages then run on the result. */

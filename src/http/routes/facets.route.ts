@@ -8,6 +8,7 @@ import { toDomainFilters } from '../wire-mapping.js';
 export const facetsRoute: RouteSpec = {
   method: 'GET',
   url: '/api/facets',
+  access: 'read',
   doc: () => ({
     summary: 'Facet counts (value -> number of products) for every attribute field',
     query: FacetsQuerySchema,

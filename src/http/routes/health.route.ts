@@ -11,12 +11,14 @@ export const healthRoutes: RouteSpec[] = [
   {
     method: 'GET',
     url: '/healthz',
+    access: 'health',
     doc: () => ({ summary: 'Liveness: the process answers', responses: { 200: { description: 'ok', schema: HealthSchema } } }),
     handler: () => async (): Promise<Health> => ({ status: 'ok' }),
   },
   {
     method: 'GET',
     url: '/readyz',
+    access: 'health',
     doc: () => ({
       summary: 'Readiness: model loaded and store answering (status `empty` for a store never indexed)',
       responses: { 200: { description: 'ready or empty', schema: ReadinessSchema } },

@@ -39,14 +39,20 @@ function guessImage(imagesDir: string, id: string): string {
   return path.join(imagesDir, `${id}.jpg`);
 }
 
+/** Why a product id is refused (catalogs and the write API alike), or null when it is fine. */
+export function productIdProblem(id: string): string | null {
+  if (id.length === 0) return 'id must not be empty';
+  if (id.length > 256 || /[\u0000-\u001f/\\]/.test(id)) return 'id must be at most 256 characters without slashes or control characters';
+  return null;
+}
+
 /** Turns one parsed row into a product: id, title, image reference, and every other field as an attribute. */
 export function rowToEntry(row: Record<string, unknown>, rowNumber: number, baseDir: string, imagesDir?: string): CatalogEntry {
   const idKey = firstKey(row, ID_KEYS);
   if (!idKey) return { ok: false, row: rowNumber, reason: `row ${rowNumber}: no id (expected a column ${ID_KEYS.join(' / ')})` };
   const id = String(row[idKey]).trim();
-  if (id.length > 256 || /[\u0000-\u001f/\\]/.test(id)) {
-    return { ok: false, id, row: rowNumber, reason: `row ${rowNumber}: id must be at most 256 characters without slashes or control characters` };
-  }
+  const problem = productIdProblem(id);
+  if (problem) return { ok: false, id, row: rowNumber, reason: `row ${rowNumber}: ${problem}` };
   const titleKey = firstKey(row, TITLE_KEYS);
   const imageKey = firstKey(row, IMAGE_KEYS);
   let imageRef: string;
