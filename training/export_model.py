@@ -15,7 +15,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from train import best_val_row, export_folder  # noqa: E402
+from vitrine_train.train import best_val_row, export_folder  # noqa: E402
 from vitrine_train.checkpoint import load_checkpoint  # noqa: E402
 
 

@@ -17,7 +17,7 @@ TINY=(--num-merges 1000 --text-width 64 --text-layers 1 --text-heads 2 --embed-d
       --vision-channels 8,16,32,32 --vision-strides 2,2,2,1 --batch-size 32 --threads 2)
 
 echo "[smoke] work dir $WORK"
-"$PY" "$HERE/train.py" --catalog "$DATA/catalog.csv" --images "$DATA/images" --limit-train 200 --limit-val 40 \
+PYTHONPATH="$HERE" "$PY" -m vitrine_train.train --catalog "$DATA/catalog.csv" --images "$DATA/images" --limit-train 200 --limit-val 40 \
   --epochs 2 --max-steps 6 "${TINY[@]}" --runs-dir "$WORK/runs" --cache-dir "$WORK/cache" --name base \
   --export "$WORK/base-model" > "$WORK/base.log" 2>&1 || { tail -30 "$WORK/base.log"; exit 1; }
 
@@ -30,11 +30,11 @@ with open(sys.argv[2], "w") as f:
         r.pop("split")
         f.write(json.dumps(r) + "\n")
 PYEOF
-"$PY" "$HERE/train.py" --catalog "$WORK/user.jsonl" --images "$DATA/images" --init "$WORK/base-model" \
+PYTHONPATH="$HERE" "$PY" -m vitrine_train.train --catalog "$WORK/user.jsonl" --images "$DATA/images" --init "$WORK/base-model" \
   --epochs 1 --max-steps 2 --batch-size 32 --runs-dir "$WORK/runs" --cache-dir "$WORK/cache" --name finetune \
   --export "$WORK/finetuned-model" > "$WORK/finetune.log" 2>&1 || { tail -30 "$WORK/finetune.log"; exit 1; }
 
-"$PY" "$HERE/train.py" --catalog "$DATA/catalog.csv" --images "$DATA/images" --limit-train 200 --limit-val 40 \
+PYTHONPATH="$HERE" "$PY" -m vitrine_train.train --catalog "$DATA/catalog.csv" --images "$DATA/images" --limit-train 200 --limit-val 40 \
   --epochs 1 --max-steps 3 "${TINY[@]}" --image-tower mobilenet_v2 --tune-from-block 15 --image-head-hidden 64 \
   --aux-weight 0.3 --hard-batch-frac 0.5 --word-dropout 0.2 --runs-dir "$WORK/runs" --cache-dir "$WORK/cache" \
   --name mobilenet --export "$WORK/mobilenet-model" > "$WORK/mobilenet.log" 2>&1 || { tail -30 "$WORK/mobilenet.log"; exit 1; }

@@ -1,4 +1,5 @@
 // The Embedder port: what the rest of Vitrine needs from a CLIP-style model. The ONNX runtime implements it.
+import type { ModelCalibration } from '../domain/calibration.js';
 
 /** Everything that identifies a model for an index: a store refuses vectors from another model. */
 export interface ModelManifest {
@@ -11,6 +12,11 @@ export interface ModelManifest {
   preprocessing: Record<string, unknown>;
   /** Token context length of the text tower. */
   contextLength: number;
+  /**
+   * cosine -> calibrated similarity per query kind (config.json `vitrine.calibration`); absent for models without
+   * one (plain Hugging Face exports), whose similarity is the cosine. Apply with domain/calibration.ts.
+   */
+  calibration?: ModelCalibration;
 }
 
 export interface TextEncoding {

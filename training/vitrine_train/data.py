@@ -17,7 +17,7 @@ from PIL import Image
 
 from .preprocess import ImagePreprocessing, resize_and_crop
 
-CACHE_VERSION = 2  # bump when the preprocessing code changes (2: HF-exact padding in the centre crop)
+CACHE_VERSION = 3  # bump when the preprocessing code changes (2: HF-exact padding in the centre crop; 3: pad mode)
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".webp")
 GENDER_WORDS = {"men": "men", "women": "women", "boys": "boys", "girls": "girls", "unisex": "unisex"}
 
