@@ -49,8 +49,18 @@ def _summary(scale: float, bias: float, pos: np.ndarray, neg: np.ndarray) -> dic
             "cosine_at_0.5": round(-bias / scale, 4) if scale else None}
 
 
+def _usable(summary: dict, what: str) -> dict | None:
+    """A calibration must rise with the cosine: a model that scores junk above real queries gets none (the
+    runtime then reports plain cosines) rather than a curve that would rank junk first."""
+    if summary["scale"] > 0:
+        return summary
+    print(f"[calibration] {what}: junk scores at least as high as real queries (scale {summary['scale']}); "
+          "no calibration exported", flush=True)
+    return None
+
+
 @torch.no_grad()
-def fit_calibration(t, seed: int = 0, n_junk: int = 1000) -> dict:
+def fit_calibration(t, seed: int = 0) -> dict:
     """Fits the text and image calibrations of a Trainer's model on val; returns the config.json block."""
     d, model, tok = t.data, t.model, t.tok
     model.eval()
@@ -60,6 +70,7 @@ def fit_calibration(t, seed: int = 0, n_junk: int = 1000) -> dict:
         gallery = embed_images(model, d.images, d.mean, d.std)
     rng = np.random.default_rng(seed + 991)
     val = np.flatnonzero(d.cat.splits == 1)
+    n_junk, n_empty = min(1000, max(50, 5 * len(val))), min(300, max(30, len(val)))
     texts = sorted({d.cat.titles[i] for i in val})
     for tmpl in TEMPLATES + EXTRA_TEMPLATES:
         texts += sorted({s for s in (tmpl(d.cat.attrs[i]) for i in val) if s})
@@ -68,15 +79,17 @@ def fit_calibration(t, seed: int = 0, n_junk: int = 1000) -> dict:
     pos_t = (real @ gallery.T).max(1).values.numpy()
     neg_t = (junk @ gallery.T).max(1).values.numpy()
     out = {"method": "logistic regression of the best hit's cosine: real val queries vs junk, equal weight",
-           "fitted_on": "val", "formula": "similarity = 1 / (1 + exp(-(scale * cosine + bias)))",
-           "text": _summary(*fit_logistic(pos_t, neg_t), pos_t, neg_t)}
+           "fitted_on": "val", "formula": "similarity = 1 / (1 + exp(-(scale * cosine + bias)))"}
+    text = _usable(_summary(*fit_logistic(pos_t, neg_t), pos_t, neg_t), "text")
+    if text:
+        out["text"] = text
     if d.view_of is not None and t.locked:
         rows = val[(d.view_of[val] >= 0).any(1)]
         picks = [d.view_of[r][d.view_of[r] >= 0][0] for r in rows]
         q = t.embed_cached(d.view_features[torch.as_tensor(picks)]) if picks else None
         bb = model.vision.backbone.eval()
         h, w = d.images.shape[1:3]
-        empty = np.stack([background(h, w, rng).astype(np.uint8) for _ in range(300)])
+        empty = np.stack([background(h, w, rng).astype(np.uint8) for _ in range(n_empty)])
         x = torch.from_numpy(empty).permute(0, 3, 1, 2).float() / 255
         feats = torch.cat([bb(((x[s : s + 32] - d.mean) / d.std).contiguous(memory_format=torch.channels_last))
                            for s in range(0, len(x), 32)])
@@ -84,5 +97,7 @@ def fit_calibration(t, seed: int = 0, n_junk: int = 1000) -> dict:
         if q is not None:
             pos_i = (q @ gallery.T).max(1).values.numpy()
             neg_i = (e @ gallery.T).max(1).values.numpy()
-            out["image"] = _summary(*fit_logistic(pos_i, neg_i), pos_i, neg_i)
+            image = _usable(_summary(*fit_logistic(pos_i, neg_i), pos_i, neg_i), "image")
+            if image:
+                out["image"] = image
     return out

@@ -54,7 +54,8 @@ RECIPES = {
     "house-v2": dict(image_tower="mobilenet_v2", resize_mode="pad", shortest_edge=96, crop_height=96, crop_width=96,
                      image_head_hidden=1024, shopper_views=1, max_view_products=16000, hires_views=True, view_prob=0.5,
                      image_image_weight=0.5, sigmoid_weight=0.5, junk_texts=32, synonym_prob=0.3, typo_prob=0.15,
-                     extra_templates=True, init_text="house", lr=1e-3, epochs=30, select="robust"),
+                     extra_templates=True, init_text="house", lr=1e-3, epochs=30, select="robust",
+                     real_photos=os.path.join(SHARED, "data/real-photos")),
 }
 
 
@@ -156,6 +157,8 @@ def parse_args(argv=None):
                     help="train products that get shopper views (a seeded sample; every val product gets them)")
     ap.add_argument("--hires-views", action="store_true", help="the 224x224 photos (train split) as further views")
     ap.add_argument("--hires-images", default=DEFAULT_HIRES)
+    ap.add_argument("--real-photos", default=None,
+                    help="folder with labels.csv of shoppers' photos: its select half is measured on val (never trained on)")
     ap.add_argument("--view-prob", type=float, default=0.5, help="chance a sample's image is a further view")
     ap.add_argument("--image-image-weight", type=float, default=0.0,
                     help="weight of InfoNCE between a product's further view and its catalog photo")
@@ -288,8 +291,8 @@ def prepare_data(args, model: DualEncoder, pp: ImagePreprocessing, locked: bool,
                 if args.hires_views:
                     train_rows = cat.splits[rows] == 0  # val's 224 photos only measure, never train
                     parts.append((hf[torch.from_numpy(train_rows)], rows[train_rows]))
-        if os.path.exists(os.path.join(V.REAL_PHOTOS, "labels.csv")):
-            photos, labels, label_map = V.real_photos(pp, args.cache_dir, "select")
+        if args.real_photos and os.path.exists(os.path.join(args.real_photos, "labels.csv")):
+            photos, labels, label_map = V.real_photos(pp, args.cache_dir, "select", root=args.real_photos)
             data.robust["real"] = (V.pooled_features(bb, photos, data.mean, data.std, args.cache_dir), labels, label_map)
         if parts:
             data.view_features = torch.cat([p[0] for p in parts])

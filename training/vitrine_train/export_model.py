@@ -1,22 +1,17 @@
-#!/usr/bin/env python3
 """Export a training checkpoint (e.g. training/runs/<name>/best.pt) to a model folder.
 
-  /usr/bin/python3 training/export_model.py --checkpoint training/runs/house/best.pt --out models/house
+  PYTHONPATH=training /usr/bin/python3 -m vitrine_train.export_model --checkpoint training/runs/house/best.pt --out models/house
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import sys
 
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-from vitrine_train.train import best_val_row, export_folder  # noqa: E402
-from vitrine_train.checkpoint import load_checkpoint  # noqa: E402
+from .checkpoint import load_checkpoint
+from .train import best_val_row, export_folder
 
 
 def main() -> None:
