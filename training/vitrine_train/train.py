@@ -52,7 +52,7 @@ GOLDEN_TEXTS = [
 # The shipped house model v2 (training/README.md "House model v2"): every choice was made on val.
 RECIPES = {
     "house-v2": dict(image_tower="mobilenet_v2", resize_mode="pad", shortest_edge=96, crop_height=96, crop_width=96,
-                     image_head_hidden=1024, shopper_views=1, max_view_products=16000, hires_views=True, view_prob=0.5,
+                     image_head_hidden=512, shopper_views=1, max_view_products=16000, hires_views=True, view_prob=0.5,
                      image_image_weight=0.5, sigmoid_weight=0.5, junk_texts=32, synonym_prob=0.3, typo_prob=0.15,
                      extra_templates=True, init_text="house", lr=1e-3, epochs=30, select="robust",
                      real_photos=os.path.join(SHARED, "data/real-photos")),
