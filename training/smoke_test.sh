@@ -2,8 +2,9 @@
 # CI smoke test for the training pipeline (< 3 min on 2 CPU cores):
 #  1. train a tiny model for a few steps on 200 train + 40 val products of the shared catalog, export it;
 #  2. fine-tune that export (--init <folder>) on a JSONL catalog without a split column, export again;
-#  3. train house-v2's recipe parts on the pretrained MobileNetV2 image tower (needs `npm ci --omit=optional
-#     --omit=peer --prefix training/tools`): pad mode, cached shopper-photo views and 224x224 views, image-image and
+#  3. train house-v2's recipe parts: the hybrid image tower (the pretrained MobileNetV2, needs `npm ci
+#     --omit=optional --omit=peer --prefix training/tools`, beside the CNN and text tower of step 1's export, with a
+#     first epoch on the locked text tower), pad mode, cached shopper-photo views and 224x224 views, image-image and
 #     sigmoid losses, junk texts, synonyms, typos, plus auxiliary heads, look-alike batches, word dropout; export
 #     with a fitted score calibration;
 #  4. check the folders: files present, ONNX non-empty, PyTorch vectors unit-norm after normalisation,
@@ -37,7 +38,8 @@ PYTHONPATH="$HERE" "$PY" -m vitrine_train.train --catalog "$WORK/user.jsonl" --i
   --export "$WORK/finetuned-model" > "$WORK/finetune.log" 2>&1 || { tail -30 "$WORK/finetune.log"; exit 1; }
 
 PYTHONPATH="$HERE" "$PY" -m vitrine_train.train --catalog "$DATA/catalog.csv" --images "$DATA/images" --limit-train 200 --limit-val 40 \
-  --epochs 1 --max-steps 3 "${TINY[@]}" --image-tower mobilenet_v2 --image-head-hidden 64 \
+  --epochs 2 --freeze-text-epochs 1 --max-steps 8 "${TINY[@]}" --image-tower hybrid --init-cnn "$WORK/base-model" \
+  --init-text "$WORK/base-model" --image-head-hidden 64 \
   --resize-mode pad --shortest-edge 64 --crop-height 64 --crop-width 64 --shopper-views 1 --max-view-products 60 \
   --hires-views --image-image-weight 0.5 --sigmoid-weight 0.5 --junk-texts 8 --synonym-prob 0.3 --typo-prob 0.2 \
   --select robust --aux-weight 0.3 --hard-batch-frac 0.5 --word-dropout 0.2 --runs-dir "$WORK/runs" --cache-dir "$WORK/cache" \

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .augment import background
 from .data import EXTRA_TEMPLATES, TEMPLATES
@@ -87,13 +86,14 @@ def fit_calibration(t, seed: int = 0) -> dict:
         rows = val[(d.view_of[val] >= 0).any(1)]
         picks = [d.view_of[r][d.view_of[r] >= 0][0] for r in rows]
         q = t.embed_cached(d.view_features[torch.as_tensor(picks)]) if picks else None
-        bb = model.vision.backbone.eval()
+        vision = model.vision.eval()
+        features = vision.features if hasattr(vision, "features") else vision.backbone
         h, w = d.images.shape[1:3]
         empty = np.stack([background(h, w, rng).astype(np.uint8) for _ in range(n_empty)])
         x = torch.from_numpy(empty).permute(0, 3, 1, 2).float() / 255
-        feats = torch.cat([bb(((x[s : s + 32] - d.mean) / d.std).contiguous(memory_format=torch.channels_last))
+        feats = torch.cat([features(((x[s : s + 32] - d.mean) / d.std).contiguous(memory_format=torch.channels_last))
                            for s in range(0, len(x), 32)])
-        e = F.normalize(model.vision.head(feats), dim=-1)
+        e = t.embed_cached(feats)
         if q is not None:
             pos_i = (q @ gallery.T).max(1).values.numpy()
             neg_i = (e @ gallery.T).max(1).values.numpy()

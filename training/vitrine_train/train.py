@@ -51,10 +51,10 @@ GOLDEN_TEXTS = [
 ]
 # The shipped house model v2 (training/README.md "House model v2"): every choice was made on val.
 RECIPES = {
-    "house-v2": dict(image_tower="mobilenet_v2", resize_mode="pad", shortest_edge=96, crop_height=96, crop_width=96,
+    "house-v2": dict(image_tower="hybrid", init_cnn="house", resize_mode="pad", shortest_edge=96, crop_height=96, crop_width=96,
                      image_head_hidden=512, shopper_views=1, max_view_products=16000, hires_views=True, view_prob=0.5,
                      image_image_weight=0.5, sigmoid_weight=0.5, junk_texts=32, synonym_prob=0.3, typo_prob=0.15,
-                     extra_templates=True, init_text="house", lr=1e-3, epochs=30, select="robust",
+                     extra_templates=True, init_text="house", lr=1e-3, epochs=8, freeze_text_epochs=6, select="robust",
                      real_photos=os.path.join(SHARED, "data/real-photos")),
 }
 
@@ -131,12 +131,17 @@ def parse_args(argv=None):
     ap.add_argument("--text-layers", type=int, default=1)
     ap.add_argument("--text-heads", type=int, default=4)
     ap.add_argument("--embed-dim", type=int, default=256)
+    ap.add_argument("--freeze-text-epochs", type=int, default=0,
+                    help="first epochs with the text tower locked: text embeddings computed once (no text "
+                         "augmentation), so only the image side trains, fast; text augmentation starts after")
     ap.add_argument("--init-text", default=None,
                     help="house | <folder or .pt>: start the text tower from that model's (same tokenizer and shape)")
     ap.add_argument("--vision-channels", default="32,64,128,128,256,256,512,512")
     ap.add_argument("--vision-strides", default="2,2,1,2,1,2,1,1")
-    ap.add_argument("--image-tower", choices=("cnn", "mobilenet_v2"), default="cnn",
-                    help="cnn: from scratch; mobilenet_v2: ImageNet backbone from the npm package nsfwjs")
+    ap.add_argument("--image-tower", choices=("cnn", "mobilenet_v2", "hybrid"), default="cnn",
+                    help="cnn: from scratch; mobilenet_v2: ImageNet backbone from the npm package nsfwjs; hybrid: "
+                         "both, embeddings mixed (the CNN from --init-cnn, locked)")
+    ap.add_argument("--init-cnn", default=None, help="hybrid: house | <folder or .pt> whose scratch CNN tower is reused")
     ap.add_argument("--unlock-image", action="store_true",
                     help="mobilenet_v2: train the backbone too (default: locked, LiT; only the head trains)")
     ap.add_argument("--tune-from-block", type=int, default=-1,
@@ -192,7 +197,15 @@ def build_model(args):
         model, tok, pp, _ = load_checkpoint(init_path)
         return model, tok, pp, init_path
     tok = ClipBpeTokenizer.from_merges_file(args.vocab, args.num_merges)
-    mobilenet = args.image_tower == "mobilenet_v2"
+    mobilenet = args.image_tower in ("mobilenet_v2", "hybrid")
+    cnn_src = None
+    if args.image_tower == "hybrid":
+        if not args.init_cnn:
+            raise SystemExit("--image-tower hybrid needs --init-cnn (a trained scratch-CNN model)")
+        cnn_src, _, cnn_pp, _ = load_checkpoint(resolve_init(args.init_cnn))
+        v = cnn_src.cfg.vision
+        args.vision_channels = ",".join(map(str, v.channels))
+        args.vision_strides = ",".join(map(str, v.strides))
     size = (120, 160, 120) if mobilenet else (60, 80, 60)
     edge, crop_h, crop_w = (v if v is not None else d for v, d in
                             zip((args.shortest_edge, args.crop_height, args.crop_width), size))
@@ -202,7 +215,8 @@ def build_model(args):
         vision=VisionConfig(channels=[int(c) for c in args.vision_channels.split(",")],
                             strides=[int(s) for s in args.vision_strides.split(",")],
                             image_height=crop_h, image_width=crop_w, kind=args.image_tower,
-                            head_hidden=args.image_head_hidden),
+                            head_hidden=args.image_head_hidden,
+                            **({"cnn_height": cnn_pp.crop_height, "cnn_width": cnn_pp.crop_width} if cnn_src else {})),
         embed_dim=args.embed_dim,
     )
     if mobilenet:
@@ -216,6 +230,9 @@ def build_model(args):
         from .mobilenet import read_nsfwjs_mobilenet
         model.vision.backbone.load_keras_weights(read_nsfwjs_mobilenet(args.cache_dir))
         print("[init] image backbone: ImageNet MobileNetV2 from nsfwjs", flush=True)
+    if cnn_src is not None:
+        model.vision.cnn.load_state_dict(cnn_src.vision.state_dict())
+        print(f"[init] hybrid CNN from {args.init_cnn}", flush=True)
     if args.text_init == "glove":
         from .pretrained import glove_token_init
         n = glove_token_init(model, tok, args.cache_dir)
@@ -231,12 +248,15 @@ def build_model(args):
 
 def lock_image_backbone(model: DualEncoder, args) -> tuple[bool, int]:
     """(locked, tune_from): a locked MobileNetV2 trains only its head (and blocks from tune_from on)."""
-    locked = model.cfg.vision.kind == "mobilenet_v2" and not args.unlock_image
+    locked = model.cfg.vision.kind in ("mobilenet_v2", "hybrid") and not args.unlock_image
     tune_from = args.tune_from_block if locked else -1
     if locked:
         bb = model.vision.backbone
         for p in bb.parameters():
             p.requires_grad_(False)
+        if hasattr(model.vision, "cnn"):
+            for p in model.vision.cnn.parameters():
+                p.requires_grad_(False)
         if tune_from >= 0:
             for p in list(bb.blocks[tune_from:].parameters()) + list(bb.head.parameters()):
                 p.requires_grad_(True)
@@ -273,27 +293,28 @@ def prepare_data(args, model: DualEncoder, pp: ImagePreprocessing, locked: bool,
     if not locked:
         return data
     bb = model.vision.backbone
-    if args.shopper_views or args.hires_views or args.select == "robust":
+    if args.shopper_views or args.hires_views or args.select == "robust" or model.cfg.vision.kind == "hybrid":
         from . import views as V
-        data.features = V.pooled_features(bb, images, data.mean, data.std, args.cache_dir)
+        feats = lambda imgs: V.tower_features(model.vision, imgs, data.mean, data.std, args.cache_dir)  # noqa: E731
+        data.features = feats(images)
         parts = []
         if args.shopper_views:
             sv, rows = V.shopper_views(cat, pp, args.shopper_views, args.seed, args.cache_dir, args.max_view_products)
             for v in range(len(sv)):
-                parts.append((V.pooled_features(bb, sv[v], data.mean, data.std, args.cache_dir), rows))
+                parts.append((feats(sv[v]), rows))
             val_rows = cat.splits[rows] == 1
             data.robust["views"] = (parts[0][0][torch.from_numpy(val_rows)], rows[val_rows])
         if args.hires_views or args.select == "robust":
             hires, rows = V.hires_images(cat, pp, args.hires_images, args.cache_dir)
             if len(rows):
-                hf = V.pooled_features(bb, hires, data.mean, data.std, args.cache_dir)
+                hf = feats(hires)
                 data.robust["hires"] = (hf, rows)
                 if args.hires_views:
                     train_rows = cat.splits[rows] == 0  # val's 224 photos only measure, never train
                     parts.append((hf[torch.from_numpy(train_rows)], rows[train_rows]))
         if args.real_photos and os.path.exists(os.path.join(args.real_photos, "labels.csv")):
             photos, labels, label_map = V.real_photos(pp, args.cache_dir, "select", root=args.real_photos)
-            data.robust["real"] = (V.pooled_features(bb, photos, data.mean, data.std, args.cache_dir), labels, label_map)
+            data.robust["real"] = (feats(photos), labels, label_map)
         if parts:
             data.view_features = torch.cat([p[0] for p in parts])
             data.view_of = np.full((len(cat.ids), len(parts)), -1, dtype=np.int64)
@@ -460,13 +481,30 @@ class Trainer:
     steps_per_epoch: int = 0
     total_steps: int = 0
     bs: int = 0
+    text_table: torch.Tensor | None = None  # locked text tower: normalised embedding of every sampler text
+    junk_table: torch.Tensor | None = None
+
+    def lock_text(self, locked: bool) -> None:
+        """Locks (computing the text tables once) or unlocks the text tower."""
+        for p in self.model.text.parameters():
+            p.requires_grad_(not locked)
+        if locked and self.text_table is None:
+            from .evaluate import embed_texts
+            t0 = time.time()
+            self.text_table = embed_texts(self.model, self.tok, self.data.sampler.texts)
+            junk_rng = np.random.default_rng(self.args.seed + 5)
+            self.junk_table = embed_texts(self.model, self.tok, [textaug.junk_text(junk_rng) for _ in range(4000)])
+            print(f"[text] locked: {len(self.text_table)} texts embedded once in {time.time() - t0:.0f}s", flush=True)
+        if not locked:
+            self.text_table = self.junk_table = None
 
     def embed_cached(self, feats: torch.Tensor) -> torch.Tensor:
         """Image embeddings (normalised) from cached backbone features or feature maps."""
         x = feats.float()
         if self.tune_from >= 0:
             x = self.model.vision.backbone.forward_from(x.contiguous(memory_format=torch.channels_last), self.tune_from)
-        return F.normalize(self.model.vision.head(x), dim=-1)
+        vision = self.model.vision
+        return F.normalize(vision.from_features(x) if hasattr(vision, "from_features") else vision.head(x), dim=-1)
 
     def gallery(self) -> torch.Tensor | None:
         """Normalised embeddings of every catalog photo from the cached features (locked tower), else None."""
@@ -519,13 +557,21 @@ class Trainer:
 
     def loss_for(self, idx: np.ndarray) -> torch.Tensor:
         a, d, m = self.args, self.data, self.model
-        texts, tmpl = self.texts_for(idx)
+        junk = a.junk_texts if not a.no_augment else 0
+        if self.text_table is not None:  # locked text tower: look the embeddings up
+            text_ids, tmpl = d.sampler.sample(idx, self.rng, augment=not a.no_augment)
+            zt = self.text_table[torch.from_numpy(text_ids)]
+            if junk:
+                zt = torch.cat([zt, self.junk_table[torch.from_numpy(self.rng.integers(len(self.junk_table), size=junk))]])
+        else:
+            texts, tmpl = self.texts_for(idx)
+            if junk:
+                texts = texts + [textaug.junk_text(self.rng) for _ in range(junk)]
+            ids, mask = self.tok.encode_batch(texts, m.cfg.text.context_length)
+            zt = m.encode_text(torch.from_numpy(ids), torch.from_numpy(mask), normalize=True)
         pos = torch.from_numpy(d.sampler.positives(idx, tmpl))
-        if a.junk_texts and not a.no_augment:
-            texts = texts + [textaug.junk_text(self.rng) for _ in range(a.junk_texts)]
-            pos = torch.cat([pos, torch.zeros(len(idx), a.junk_texts, dtype=torch.bool)], dim=1)
-        ids, mask = self.tok.encode_batch(texts, m.cfg.text.context_length)
-        zt = m.encode_text(torch.from_numpy(ids), torch.from_numpy(mask), normalize=True)
+        if junk:
+            pos = torch.cat([pos, torch.zeros(len(idx), junk, dtype=torch.bool)], dim=1)
         zi, pair = self.image_embeddings(idx)
         loss = multi_positive_loss(zi, zt, pos, m.logit_scale)
         if self.sigmoid is not None:
@@ -693,6 +739,8 @@ def main(argv=None) -> None:
     last_eval_seconds = 0.0
     while epoch < epochs:
         epoch += 1
+        if args.freeze_text_epochs:
+            t.lock_text(epoch <= args.freeze_text_epochs)
         t0 = time.time()
         losses, out_of_time = train_epoch(t, epoch, t_start, last_eval_seconds)
         row = {"epoch": epoch, "step": t.step, "train_loss": float(np.mean(losses)),

@@ -147,6 +147,42 @@ def pooled_features(backbone, images: np.ndarray, mean, std, cache_dir: str) -> 
     return torch.from_numpy(out)
 
 
+@torch.no_grad()
+def cnn_embeddings(tower, images: np.ndarray, mean, std, cache_dir: str) -> torch.Tensor:
+    """float16 [N, D]: a hybrid tower's locked CNN unit embedding of each image (cached like pooled_features)."""
+    h = hashlib.sha1(b"cnn-v1")
+    h.update(np.ascontiguousarray(images[:: max(1, len(images) // 512)]).tobytes())
+    h.update(str(images.shape).encode())
+    for v in tower.cnn.state_dict().values():
+        h.update(v.float().numpy().tobytes()[:4096])
+    f = os.path.join(cache_dir, f"cnn-{h.hexdigest()[:16]}.npy")
+    if os.path.exists(f):
+        arr = np.load(f)
+        if arr.shape[0] == len(images):
+            return torch.from_numpy(arr)
+    t0 = time.time()
+    tower.eval()
+    out = None
+    for s in range(0, len(images), 128):
+        x = torch.from_numpy(images[s : s + 128]).permute(0, 3, 1, 2).to(torch.float32) * (1 / 255)
+        y = torch.nn.functional.normalize(tower.cnn(tower.cnn_input((x - mean) / std)), dim=-1).numpy()
+        if out is None:
+            out = np.empty((len(images), y.shape[1]), dtype=np.float16)
+        out[s : s + 128] = y
+    save_npy(f, out)
+    print(f"[features] CNN embeddings of {len(images)} images in {time.time() - t0:.0f}s -> {f}", flush=True)
+    return torch.from_numpy(out)
+
+
+def tower_features(tower, images: np.ndarray, mean, std, cache_dir: str) -> torch.Tensor:
+    """What a locked image tower's trainable part starts from: the MobileNetV2's pooled features, and for a
+    hybrid tower its CNN's unit embedding beside them."""
+    pooled = pooled_features(tower.backbone, images, mean, std, cache_dir)
+    if not hasattr(tower, "cnn"):
+        return pooled
+    return torch.cat([pooled, cnn_embeddings(tower, images, mean, std, cache_dir)], dim=1)
+
+
 def main(argv=None) -> None:
     from .mobilenet import KERAS_MEAN, KERAS_STD, MobileNetV2, read_nsfwjs_mobilenet
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
