@@ -250,6 +250,7 @@ def lock_image_backbone(model: DualEncoder, args) -> tuple[bool, int]:
     """(locked, tune_from): a locked MobileNetV2 trains only its head (and blocks from tune_from on)."""
     locked = model.cfg.vision.kind in ("mobilenet_v2", "hybrid") and not args.unlock_image
     tune_from = args.tune_from_block if locked else -1
+    model.backbone_locked = locked  # a locked backbone is nsfwjs's, so a shipped checkpoint need not store it
     if locked:
         bb = model.vision.backbone
         for p in bb.parameters():
@@ -417,9 +418,17 @@ def lr_at(step: int, steps_per_epoch: int, total_steps: int, base: float) -> flo
 
 
 def checkpoint(model: DualEncoder, tok, pp, meta: dict, half: bool = False) -> dict:
+    """A checkpoint dict. `half` (the copy shipped in a model folder): fp16, and a locked MobileNetV2 backbone is
+    left out (load_checkpoint reads it from nsfwjs again), which keeps the house model folder within budget."""
     sd = {k: (v.half() if half and v.is_floating_point() else v).clone() for k, v in model.state_dict().items()}
+    external = []
+    backbone = getattr(model.vision, "backbone", None)
+    if half and backbone is not None and getattr(model, "backbone_locked", False):
+        prefix = next(n for n, m in model.named_modules() if m is backbone) + "."
+        sd = {k: v for k, v in sd.items() if not k.startswith(prefix)}
+        external.append({"prefix": prefix, "source": "nsfwjs-mobilenet_v2"})
     return {"model_config": model.cfg.as_dict(), "state_dict": sd, "merges": [list(m) for m in tok.merges],
-            "preprocessing": pp.as_dict(), "meta": meta}
+            "preprocessing": pp.as_dict(), "meta": meta, "external_weights": external}
 
 
 def export_folder(model, tok, pp, out_dir: str, meta: dict) -> None:
