@@ -204,6 +204,8 @@ def build_model(args):
             raise SystemExit("--image-tower hybrid needs --init-cnn (a trained scratch-CNN model)")
         cnn_src, _, cnn_pp, _ = load_checkpoint(resolve_init(args.init_cnn))
         v = cnn_src.cfg.vision
+        if v.kind == "hybrid":  # e.g. house-v2 itself: its CNN is house-v1.1's, unchanged
+            cnn_pp = argparse.Namespace(crop_height=v.cnn_height, crop_width=v.cnn_width)
         args.vision_channels = ",".join(map(str, v.channels))
         args.vision_strides = ",".join(map(str, v.strides))
     size = (120, 160, 120) if mobilenet else (60, 80, 60)
@@ -231,7 +233,8 @@ def build_model(args):
         model.vision.backbone.load_keras_weights(read_nsfwjs_mobilenet(args.cache_dir))
         print("[init] image backbone: ImageNet MobileNetV2 from nsfwjs", flush=True)
     if cnn_src is not None:
-        model.vision.cnn.load_state_dict(cnn_src.vision.state_dict())
+        src_cnn = cnn_src.vision.cnn if cnn_src.cfg.vision.kind == "hybrid" else cnn_src.vision
+        model.vision.cnn.load_state_dict(src_cnn.state_dict())
         print(f"[init] hybrid CNN from {args.init_cnn}", flush=True)
     if args.text_init == "glove":
         from .pretrained import glove_token_init

@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 
 from .augment import background_masks, shopper_view
-from .data import CACHE_VERSION, Catalog, load_catalog, load_image_cache, save_npy
+from .data import CACHE_VERSION, Catalog, cached_output, load_catalog, load_image_cache, save_npy
 from .preprocess import ImagePreprocessing, resize_and_crop
 
 VIEWS_VERSION = 1  # bump when augment.py changes what a view looks like
@@ -121,16 +121,9 @@ def real_photos(pp: ImagePreprocessing, cache_dir: str, half: str = "select", ro
 def pooled_features(backbone, images: np.ndarray, mean, std, cache_dir: str) -> torch.Tensor:
     """float16 [N, C]: the locked backbone's pooled features of each image, cached on disk by a fingerprint of
     the pixels and the backbone weights."""
-    h = hashlib.sha1(b"pooled-v1")
-    h.update(np.ascontiguousarray(images[:: max(1, len(images) // 512)]).tobytes())
-    h.update(str(images.shape).encode())
-    for v in backbone.state_dict().values():
-        h.update(v.float().numpy().tobytes()[:4096])
-    f = os.path.join(cache_dir, f"pooled-{h.hexdigest()[:16]}.npy")
-    if os.path.exists(f):
-        arr = np.load(f)
-        if arr.shape[0] == len(images):
-            return torch.from_numpy(arr)
+    f, cached = cached_output(cache_dir, "pooled", b"pooled-v1", images, backbone)
+    if cached is not None:
+        return torch.from_numpy(cached)
     t0 = time.time()
     bb = backbone.eval().to(memory_format=torch.channels_last)
     out = None
@@ -150,16 +143,9 @@ def pooled_features(backbone, images: np.ndarray, mean, std, cache_dir: str) -> 
 @torch.no_grad()
 def cnn_embeddings(tower, images: np.ndarray, mean, std, cache_dir: str) -> torch.Tensor:
     """float16 [N, D]: a hybrid tower's locked CNN unit embedding of each image (cached like pooled_features)."""
-    h = hashlib.sha1(b"cnn-v1")
-    h.update(np.ascontiguousarray(images[:: max(1, len(images) // 512)]).tobytes())
-    h.update(str(images.shape).encode())
-    for v in tower.cnn.state_dict().values():
-        h.update(v.float().numpy().tobytes()[:4096])
-    f = os.path.join(cache_dir, f"cnn-{h.hexdigest()[:16]}.npy")
-    if os.path.exists(f):
-        arr = np.load(f)
-        if arr.shape[0] == len(images):
-            return torch.from_numpy(arr)
+    f, cached = cached_output(cache_dir, "cnn", b"cnn-v1", images, tower.cnn)
+    if cached is not None:
+        return torch.from_numpy(cached)
     t0 = time.time()
     tower.eval()
     out = None
