@@ -8,6 +8,7 @@ export const ApiLimitsSchema = z.object({
   maxOffset: z.number().int().nonnegative().meta({ description: 'Largest offset a search accepts.' }),
   maxQueryChars: z.number().int().positive().meta({ description: 'Longest query text, in characters.' }),
   maxUploadBytes: z.number().int().positive().meta({ description: 'Largest photo upload, in bytes.' }),
+  maxFilterValues: z.number().int().positive().meta({ description: 'Filter values in one request, all fields together.' }),
 });
 
 export type ApiLimits = z.infer<typeof ApiLimitsSchema>;

@@ -21,6 +21,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   info: async () => (await import('./info.command.js')).registerInfoCommand,
   eval: async () => (await import('./eval.command.js')).registerEvalCommand,
   migrate: async () => (await import('./migrate.command.js')).registerMigrateCommand,
+  verify: async () => (await import('./verify.command.js')).registerVerifyCommand,
+  keys: async () => (await import('./keys.command.js')).registerKeysCommand,
 };
 // Only the command being run is loaded (a server's cold start skips eval, indexing and migration code); help and
 // an unknown command load them all, so that help lists every command and commander can suggest the nearest.

@@ -6,6 +6,7 @@ import { AppError } from '../errors/app-error.js';
 import { STORE_URL_FORMS } from '../stores/vector/open-store.js';
 import { redactUrl } from '../stores/vector/model-guard.js';
 import { migrateIndex } from '../services/migrate.service.js';
+import { withWriterLock } from '../stores/vector/writer-lock.js';
 import { buildMigrateContext } from '../context.js';
 
 interface MigrateFlags extends GlobalFlags {
@@ -35,12 +36,13 @@ export function registerMigrateCommand(program: Command): void {
         if (flags.from === flags.to) throw new AppError('BAD_REQUEST', '--from and --to name the same store');
         const stores = await buildMigrateContext(config, { from: flags.from, to: flags.to });
         try {
-          const report = await migrateIndex({
+          // The target is written: it takes the writer lock like `vitrine index` would. The source is only read.
+          const report = await withWriterLock(stores.to, 'vitrine migrate', () => migrateIndex({
             from: stores.from,
             to: stores.to,
             batchSize,
             onProgress: (p) => process.stderr.write(`\rmigrate: ${p.scanned} scanned, ${p.copied} copied, ${p.skipped} already there`),
-          });
+          }));
           process.stderr.write('\n');
           if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
           else

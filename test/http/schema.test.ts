@@ -70,7 +70,7 @@ describe('wire schemas and config limits', () => {
   it('puts the configured limits in GET /api/limits and the OpenAPI document, and the search enforces the same', async () => {
     // The default k is lowered to maxK when maxK is configured below it (config.searchLimits).
     const limits = exactly(ApiLimitsSchema, (await app.inject('/api/limits')).json());
-    expect(limits).toEqual({ defaultK: 7, maxK: 7, maxOffset: 10_000, maxQueryChars: 321, maxUploadBytes: 300_000 });
+    expect(limits).toEqual({ defaultK: 7, maxK: 7, maxOffset: 10_000, maxQueryChars: 321, maxUploadBytes: 300_000, maxFilterValues: 1000 });
     const doc = (await app.inject('/openapi.json')).json();
     const json = doc.paths['/api/search'].post.requestBody.content['application/json'].schema;
     const form = doc.paths['/api/search'].post.requestBody.content['multipart/form-data'].schema;
