@@ -214,7 +214,7 @@ async function main() {
       // The exact in-memory path at this size too, to show where approximate search starts to pay.
       const exact = await openBenchStore(`lance:${dataDir}`, { inMemory: { annMinProducts: n + 1 } });
       await exact.prepareReads!();
-      for (const kind of KINDS) rows.push({ store: 'embedded path: in memory, exact (ANN off)', queries: kind, ...(await measure(exact, ofKind(kind).slice(0, 50), k)) });
+      for (const kind of KINDS) rows.push({ store: 'embedded path: in memory, exact (ANN off)', queries: kind, ...(await measure(exact, ofKind(kind).slice(0, 20), k)) });
       await exact.close();
     }
   } finally {
