@@ -2,7 +2,7 @@
 // metrics) are built from config and handed to services. Each command gets a narrow builder that builds only what
 // it uses: serve (buildContext), search, index, info, delete, migrate, eval, and the stores bench.
 import path from 'node:path';
-import { searchLimits, type Config, type SearchLimits } from './config/config.js';
+import { ConfigSchema, searchLimits, type Config, type SearchLimits } from './config/config.js';
 import type { ModelManifest, StoreManifest } from './domain/manifest.js';
 import { loadEmbedder, type DownloadProgress, type LoadModelOptions } from './model/load-model.js';
 import type { Embedder } from './model/embedder.js';
@@ -321,6 +321,7 @@ export function buildEvalRuntime(config: Config): EvalRuntime {
 }
 
 /** The stores bench (synthetic vectors, no model): a store for a URL such as lance:<dir> or postgres://...?index=none. */
-export function openBenchStore(url: string): Promise<VectorStore> {
-  return openVectorStore({ url, dataDir: '.' });
+export function openBenchStore(url: string, options: { inMemory?: { annMinProducts: number } } = {}): Promise<VectorStore> {
+  const inMemory = options.inMemory ? inMemoryReads(ConfigSchema.parse({ annMinProducts: options.inMemory.annMinProducts })) : undefined;
+  return openVectorStore({ url, dataDir: '.', inMemory });
 }

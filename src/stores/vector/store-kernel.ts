@@ -66,6 +66,8 @@ export interface VectorStoreDriver extends Pick<VectorStore, 'location' | 'scan'
   facets(fields: string[], filters: NormalizedFilters, manifest: StoreManifest): Promise<Facets>;
   /** The records of these ids that exist, with vectors; with version(), it lets the kernel keep a copy in memory. */
   recordsById?(ids: readonly string[]): Promise<StoredRecord[]>;
+  /** id -> content hash of every record, read cheaply (else the kernel scans). */
+  allContentHashes?(): Promise<Map<string, string>>;
 }
 
 /** Attribute fields the records use that the index does not know yet. */
@@ -145,7 +147,18 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     const { driver } = this;
     if (!this.options.inMemory || !driver.version || !driver.recordsById) return null;
     this.readPath ??= new MemoryReadPath(
-      { version: () => driver.version!(), scan: (o) => driver.scan(o), records: (ids) => driver.recordsById!(ids) },
+      {
+        version: () => driver.version!(),
+        scan: (o) => driver.scan(o),
+        records: (ids) => driver.recordsById!(ids),
+        count: () => driver.count(new Map(), manifest),
+        hashes: async () => {
+          if (driver.allContentHashes) return driver.allContentHashes();
+          const out = new Map<string, string>();
+          for await (const batch of driver.scan({ batchSize: 10_000, withVector: false })) for (const r of batch) out.set(r.id, r.contentHash);
+          return out;
+        },
+      },
       { ...this.options.inMemory, dim: manifest.model.dimension },
     );
     return this.readPath.reader({ wait });

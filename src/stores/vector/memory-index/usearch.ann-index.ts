@@ -25,8 +25,8 @@ export interface UsearchAnnSettings {
 /** Settings measured to hold recall@10 >= 0.99 at 200k and >= 0.95 at 1M (src/bench/stores.ts, 256 dims). */
 export const DEFAULT_USEARCH_SETTINGS: UsearchAnnSettings = {
   connectivity: 16,
-  expansionAdd: 128,
-  expansionSearch: 128,
+  expansionAdd: 96,
+  expansionSearch: 192,
   oversample: 4,
   maxCandidates: 4096,
   quantization: 'f16',
