@@ -131,12 +131,16 @@ function inMemoryReads(config: Config): InMemoryReads | undefined {
   };
 }
 
-/** How `vitrine serve` answers searches on an index of `count` products (`vitrine info` shows it). */
-export function servedSearch(config: Config, count: number): { mode: 'exact' | 'ann' | 'store'; description: string } {
+/**
+ * How `vitrine serve` answers searches on an index of `count` products (`vitrine info` shows it), with the
+ * approximate-search settings in use: the in-memory HNSW's, or the store's own (`storeSettings`).
+ */
+export async function servedSearch(config: Config, count: number, storeSettings?: string): Promise<{ mode: 'exact' | 'ann' | 'store'; description: string }> {
   const embedded = storeUrl(storeOptions(config)).startsWith('lance:');
-  if (!embedded || !config.inMemoryIndex) return { mode: 'store', description: 'by the vector store itself' };
+  if (!embedded || !config.inMemoryIndex) return { mode: 'store', description: `by the vector store itself${storeSettings ? `: ${storeSettings}` : ''}` };
   if (count >= config.annMinProducts) {
-    return { mode: 'ann', description: `in memory, approximate (HNSW, exact re-scoring) from ${config.annMinProducts} products on` };
+    const { usearchDescription } = await import('./stores/vector/memory-index/usearch.ann-index.js');
+    return { mode: 'ann', description: `in memory, approximate from ${config.annMinProducts} products on: ${usearchDescription()}` };
   }
   return { mode: 'exact', description: `in memory, exact (approximate from ${config.annMinProducts} products on)` };
 }

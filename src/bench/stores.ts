@@ -21,12 +21,15 @@ import { openBenchStore } from '../context.js';
 import type { VectorStore } from '../stores/vector/vector-store.js';
 import { MemoryVectorIndex } from '../stores/vector/memory-index/memory.vector-index.js';
 import { LANCE_ANN } from '../stores/vector/lance.vector-store.js';
+import { PG_HNSW } from '../stores/vector/pgvector.vector-store.js';
 import { summarize } from './latency.stats.js';
 
 const { values: args } = parseArgs({
   options: {
     pg: { type: 'string' },
     'skip-pg': { type: 'boolean', default: false },
+    /** Products loaded into pgvector (the first pg-n of --n; all of them unless given). */
+    'pg-n': { type: 'string' },
     n: { type: 'string', default: '44441' },
     dim: { type: 'string', default: '256' },
     queries: { type: 'string', default: '200' },
@@ -145,22 +148,33 @@ async function main() {
   log(`${n} synthetic products x ${dim} dims (clustered unit vectors), ${nQueries} queries of each kind, top-${k}, ${os.cpus().length} cores, node ${process.version}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 
   const records = synthetic(n, dim);
-  // The truth: exact search of the same vectors.
-  const truthIndex = await MemoryVectorIndex.create({ dim, capacity: n });
-  for (let i = 0; i < n; i += 50_000) truthIndex.upsert(records.slice(i, i + 50_000));
+  const phase = (what: string) => log(`# ${((performance.now() - started) / 1000).toFixed(0)} s: ${what}`);
+  phase('vectors generated; exact truth next');
+  // pgvector may be measured on the first pgN products only (its HNSW build at 1M takes far longer than the rest).
+  const pgN = Math.min(n, Number(args['pg-n'] ?? n));
   const next = rng(7);
-  const queries: Query[] = [];
-  for (let i = 0; i < nQueries; i++) {
-    const vector = around(records[Math.floor(next() * n)].vector, 0.5, next);
-    const broad = { colour: COLOURS[i % COLOURS.length] };
-    const selective = { colour: COLOURS[(i * 3) % COLOURS.length], articleType: TYPES[i % TYPES.length] };
-    for (const [kind, filters] of [['plain', undefined], ['broad filter', broad], ['selective filter', selective]] as const) {
-      const hits = await truthIndex.search({ vector, k, filters: filters ? normalizeFilters(filters, ['colour', 'articleType']) : undefined });
-      queries.push({ kind, vector, filters, truth: hits.map((h) => h.id) });
+  const probes = Array.from({ length: nQueries }, (_, i) => ({
+    vector: around(records[Math.floor(next() * pgN)].vector, 0.5, next),
+    broad: { colour: COLOURS[i % COLOURS.length] },
+    selective: { colour: COLOURS[(i * 3) % COLOURS.length], articleType: TYPES[i % TYPES.length] },
+  }));
+  /** The queries with their truth: exact search of the first `size` vectors (MemoryVectorIndex, float64 re-scored). */
+  const queriesFor = async (size: number): Promise<Query[]> => {
+    const truthIndex = await MemoryVectorIndex.create({ dim, capacity: size });
+    for (let i = 0; i < size; i += 50_000) truthIndex.upsert(records.slice(i, Math.min(size, i + 50_000)));
+    const out: Query[] = [];
+    for (const { vector, broad, selective } of probes) {
+      for (const [kind, filters] of [['plain', undefined], ['broad filter', broad], ['selective filter', selective]] as const) {
+        const hits = await truthIndex.search({ vector, k, filters: filters ? normalizeFilters(filters, ['colour', 'articleType']) : undefined });
+        out.push({ kind, vector, filters, truth: hits.map((h) => h.id) });
+      }
     }
-  }
-  await truthIndex.close();
-  const ofKind = (kind: Query['kind']) => queries.filter((q) => q.kind === kind);
+    await truthIndex.close();
+    return out;
+  };
+  const queries = await queriesFor(n);
+  phase('truth computed; LanceDB write next');
+  const ofKind = (kind: Query['kind'], from: Query[] = queries) => from.filter((q) => q.kind === kind);
 
   const rows: Row[] = [];
   const builds: Record<string, number> = {};
@@ -176,6 +190,7 @@ async function main() {
       await writer.optimize?.();
     });
     builds['LanceDB write (embedded store on disk)'] = load;
+    phase('LanceDB written; its exact search next');
     const lanceQueries = Number(args['lance-queries']);
     for (const kind of KINDS) rows.push({ store: 'LanceDB exact (its own search, the reference)', queries: kind, ...(await measure(writer, ofKind(kind).slice(0, lanceQueries), k)) });
     if (args['lance-ann']) {
@@ -190,6 +205,7 @@ async function main() {
     const reader = await openBenchStore(`lance:${dataDir}`, { inMemory: { annMinProducts: annMin } });
     const [state, prepare] = await timed(async () => reader.prepareReads!());
     builds[`embedded path: load into memory${state?.mode === 'ann' ? ' + HNSW build' : ''}`] = prepare;
+    phase(`embedded path loaded (${state?.mode}); its searches next`);
     memory['embedded path (process RSS growth while loading)'] = rssMiB() - rssBefore;
     const label = state?.mode === 'ann' ? `embedded path: in memory, ${state.ann}` : 'embedded path: in memory, exact';
     for (const kind of KINDS) rows.push({ store: label, queries: kind, ...(await measure(reader, ofKind(kind), k)) });
@@ -214,17 +230,19 @@ async function main() {
     try {
       await pg.bindModel(model, ['colour', 'articleType']);
       const [, load] = await timed(async () => {
-        for (let i = 0; i < n; i += 5000) await pg.upsert(records.slice(i, i + 5000));
+        for (let i = 0; i < pgN; i += 5000) await pg.upsert(records.slice(i, Math.min(pgN, i + 5000)));
       });
-      builds['pgvector load'] = load;
+      builds[`pgvector load (${pgN} products)`] = load;
+      phase('pgvector loaded; HNSW build next');
       const [, build] = await timed(() => pg.createAnnIndex!());
-      builds['pgvector HNSW build (m 16, ef_construction 64)'] = build;
+      builds[`pgvector HNSW build (m ${PG_HNSW.m}, ef_construction ${PG_HNSW.efConstruction}, ${pgN} products)`] = build;
+      const pgQueries = pgN === n ? queries : await queriesFor(pgN);
       for (const ef of args['ef-search']!.split(',').map(Number)) {
         const url = new URL(base);
         url.searchParams.set('ef_search', String(ef));
         const store = await openBenchStore(url.toString());
         try {
-          for (const kind of KINDS) rows.push({ store: `pgvector HNSW (ef_search ${ef}, iterative scan with filters)`, queries: kind, ...(await measure(store, ofKind(kind), k)) });
+          for (const kind of KINDS) rows.push({ store: `pgvector HNSW at ${pgN} products (ef_search ${ef}, iterative scan with filters)`, queries: kind, ...(await measure(store, ofKind(kind, pgQueries), k)) });
         } finally {
           await store.close();
         }
@@ -245,7 +263,7 @@ async function main() {
     `- whole run: ${((performance.now() - started) / 60_000).toFixed(1)} min, load average at the end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`,
   ];
   log(lines.join('\n'));
-  const summary = { n, dim, k, queries: nQueries, annMinProducts: annMin, rows, builds, memory };
+  const summary = { n, pgN, dim, k, queries: nQueries, annMinProducts: annMin, rows, builds, memory };
   log(`BENCH_STORES_JSON ${JSON.stringify(summary)}`);
   if (args.out) await writeFile(args.out, JSON.stringify(summary, null, 2));
 }

@@ -505,6 +505,11 @@ class LanceDriver implements VectorStoreDriver {
     await this.recordChecksums();
   }
 
+  searchSettings(): string {
+    const { ef, nprobes, refineFactor } = LANCE_ANN;
+    return `LanceDB exact; with an ANN index (vitrine index --ann): HNSW-SQ, ef ${ef}, nprobes ${nprobes}, refine x${refineFactor}`;
+  }
+
   async version(): Promise<string> {
     const table = await this.openTable();
     return `${table ? await table.version() : 0}:${this.updatedAt}`;

@@ -438,6 +438,12 @@ class PgDriver implements VectorStoreDriver {
     return clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
   }
 
+  searchSettings(): string {
+    const { exact, efSearch, m, efConstruction } = this.settings;
+    if (exact) return 'pgvector exact (every row scanned)';
+    return `pgvector HNSW (m ${m}, ef_construction ${efConstruction}), hnsw.ef_search ${efSearch}${this.iterativeScan ? ', iterative scan with filters' : ''}`;
+  }
+
   async nearest(query: NearestQuery): Promise<StoredHit[]> {
     const values: unknown[] = [toVectorLiteral(query.vector)];
     const where = this.whereSql(query.filters, values, { excludeIds: query.excludeIds });

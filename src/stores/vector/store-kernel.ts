@@ -68,6 +68,8 @@ export interface VectorStoreDriver extends Pick<VectorStore, 'location' | 'scan'
   recordsById?(ids: readonly string[]): Promise<StoredRecord[]>;
   /** id -> content hash of every record, read cheaply (else the kernel scans). */
   allContentHashes?(): Promise<Map<string, string>>;
+  /** The store's own search and its approximate-search settings, in words. */
+  searchSettings?(): string;
 }
 
 /** Attribute fields the records use that the index does not know yet. */
@@ -174,6 +176,11 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
   /** Where searches are answered now: the in-memory copy's state, or null when the store answers them itself. */
   readState(): ReadPathState | null {
     return this.readPath?.state() ?? null;
+  }
+
+  /** The store's own search and its approximate-search settings, in words; undefined where the adapter says none. */
+  searchSettings(): string | undefined {
+    return this.driver.searchSettings?.();
   }
 
   get location(): StoreLocation {

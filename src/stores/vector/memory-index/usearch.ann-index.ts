@@ -33,6 +33,11 @@ export const DEFAULT_USEARCH_SETTINGS: UsearchAnnSettings = {
   threads: 2,
 };
 
+/** The HNSW's settings in words (for /readyz and `vitrine info`). */
+export function usearchDescription(s: UsearchAnnSettings = DEFAULT_USEARCH_SETTINGS): string {
+  return `usearch HNSW (M ${s.connectivity}, ef ${s.expansionSearch}, efConstruction ${s.expansionAdd}, ${s.quantization}, x${s.oversample} candidates re-scored exactly)`;
+}
+
 class UsearchAnnIndex implements AnnIndex {
   private readonly index: UsearchIndex;
   private readonly present = new Set<number>();
@@ -58,8 +63,7 @@ class UsearchAnnIndex implements AnnIndex {
   }
 
   get description(): string {
-    const s = this.settings;
-    return `usearch HNSW (M ${s.connectivity}, ef ${s.expansionSearch}, efConstruction ${s.expansionAdd}, ${s.quantization}, x${s.oversample} candidates re-scored exactly)`;
+    return usearchDescription(this.settings);
   }
 
   upsert(rows: ArrayLike<number>, matrix: Float32Array): void {
