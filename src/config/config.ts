@@ -5,7 +5,19 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
 
+/** A comma-separated list from the environment, or a JSON array from a config file. */
+const fieldList = z.preprocess(
+  (value) => (typeof value === 'string' ? value.split(',').map((f) => f.trim()).filter(Boolean) : value),
+  z.array(z.string().min(1)),
+);
+
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** The search mode of a text query that names none: the rule and the val figures that chose it are in the README. */
+export const DEFAULT_SEARCH_MODE = 'vector' as const;
+
+/** Hybrid fusion as tuned on the val split (README "Search modes"). */
+export const DEFAULT_HYBRID_SETTINGS = Object.freeze({ rankConstant: 60, vectorWeight: 1, keywordWeight: 1, vectorCandidates: 100 });
 
 export const ConfigSchema = z
   .object({
@@ -36,6 +48,23 @@ export const ConfigSchema = z
     cacheEntries: intFrom(0, 1_000_000).default(2000),
     cacheEmbeddingBytes: intFrom(0, 4 * 1024 ** 3).default(16 * 1024 * 1024),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /**
+     * Mode of a text search that names none. Hybrid only where it beats vector on val (docs/DECISIONS.md, the
+     * figures in the README): see DEFAULT_SEARCH_MODE.
+     */
+    searchMode: z.enum(['vector', 'keyword', 'hybrid']).default(DEFAULT_SEARCH_MODE),
+    /** Attribute fields shown as filters, in order; default: every field but the split, years and ids, most selective first. */
+    facetFields: fieldList.optional(),
+    /** How hybrid search fuses its two rankings (weighted reciprocal rank fusion), tuned on the val split. */
+    hybrid: z
+      .object({
+        rankConstant: z.number().min(0).max(10_000).default(DEFAULT_HYBRID_SETTINGS.rankConstant),
+        vectorWeight: z.number().min(0).max(100).default(DEFAULT_HYBRID_SETTINGS.vectorWeight),
+        keywordWeight: z.number().min(0).max(100).default(DEFAULT_HYBRID_SETTINGS.keywordWeight),
+        vectorCandidates: z.number().int().min(1).max(10_000).default(DEFAULT_HYBRID_SETTINGS.vectorCandidates),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -64,6 +93,8 @@ const ENV_KEYS: Record<string, keyof z.infer<typeof ConfigSchema>> = {
   VITRINE_LOG_LEVEL: 'logLevel',
   VITRINE_CACHE_ENTRIES: 'cacheEntries',
   VITRINE_CACHE_EMBEDDING_BYTES: 'cacheEmbeddingBytes',
+  VITRINE_SEARCH_MODE: 'searchMode',
+  VITRINE_FACET_FIELDS: 'facetFields',
 };
 
 /** Environment variables that configure Vitrine, for the README and `--help`. */

@@ -83,6 +83,18 @@ class MemoryStore implements VectorStore {
       .sort((a, b) => b.score - a.score)
       .slice(0, options.k);
   }
+  async keywordSearch(options: { text: string }) {
+    const words = options.text.toLowerCase().split(/\s+/);
+    return [...this.records.values()]
+      .filter((r) => words.every((w) => r.title.toLowerCase().includes(w)))
+      .map((r) => ({ id: r.id, title: r.title, imageRef: r.imageRef, attributes: r.attributes, score: 1 }));
+  }
+  async similarities(vector: Float32Array, ids: readonly string[]) {
+    return new Map(ids.filter((id) => this.records.has(id)).map((id) => [id, dot(this.records.get(id)!.vector, vector)]));
+  }
+  async resolveFilters() {
+    return { filters: new Map(), unmatched: [] };
+  }
   async count() {
     return this.records.size;
   }

@@ -69,7 +69,15 @@ describe('wire schemas and config limits', () => {
 
   it('puts the configured limits in GET /api/limits and the OpenAPI document, and the search enforces the same', async () => {
     const limits = exactly(ApiLimitsSchema, (await app.inject('/api/limits')).json());
-    expect(limits).toEqual({ defaultK: 8, maxK: 7, maxOffset: 10_000, maxQueryChars: 321, maxUploadBytes: 300_000 });
+    expect(limits).toEqual({
+      defaultK: 8,
+      maxK: 7,
+      maxOffset: 10_000,
+      maxQueryChars: 321,
+      maxUploadBytes: 300_000,
+      defaultMode: 'vector',
+      imageFormats: ['JPEG', 'PNG', 'WebP', 'GIF', 'AVIF', 'TIFF'],
+    });
     const doc = (await app.inject('/openapi.json')).json();
     const json = doc.paths['/api/search'].post.requestBody.content['application/json'].schema;
     const form = doc.paths['/api/search'].post.requestBody.content['multipart/form-data'].schema;
@@ -79,6 +87,8 @@ describe('wire schemas and config limits', () => {
       expect(fields.text.description).toContain('at most 321 characters');
     }
     expect(form.properties.image).toMatchObject({ type: 'string', format: 'binary' });
+    expect(form.properties.image.description).toContain('JPEG, PNG, WebP, GIF, AVIF, TIFF');
+    expect(json.properties.mode).toMatchObject({ enum: ['vector', 'keyword', 'hybrid'], default: 'vector' });
     expect(form.properties.image.description).toContain('300000 bytes');
     expect((await app.inject({ method: 'POST', url: '/api/search', payload: { text: 'x', k: 7 } })).statusCode).toBe(200);
     const over = await app.inject({ method: 'POST', url: '/api/search', payload: { text: 'x', k: 8 } });
