@@ -68,9 +68,10 @@ describe('wire schemas and config limits', () => {
   });
 
   it('puts the configured limits in GET /api/limits and the OpenAPI document, and the search enforces the same', async () => {
+    // The default k is lowered to maxK when maxK is configured below it (config.searchLimits).
     const limits = exactly(ApiLimitsSchema, (await app.inject('/api/limits')).json());
     expect(limits).toEqual({
-      defaultK: 8,
+      defaultK: 7,
       maxK: 7,
       maxOffset: 10_000,
       maxQueryChars: 321,
@@ -82,7 +83,7 @@ describe('wire schemas and config limits', () => {
     const json = doc.paths['/api/search'].post.requestBody.content['application/json'].schema;
     const form = doc.paths['/api/search'].post.requestBody.content['multipart/form-data'].schema;
     for (const fields of [json.properties, form.properties]) {
-      expect(fields.k).toMatchObject({ type: 'integer', minimum: 1, maximum: 7, default: 8 });
+      expect(fields.k).toMatchObject({ type: 'integer', minimum: 1, maximum: 7, default: 7 });
       expect(fields.offset).toMatchObject({ type: 'integer', minimum: 0, maximum: 10_000 });
       expect(fields.text.description).toContain('at most 321 characters');
     }
