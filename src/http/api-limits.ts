@@ -10,5 +10,6 @@ export function apiLimits(config: Config): ApiLimits {
     maxUploadBytes: config.maxUploadBytes,
     defaultMode: config.searchMode,
     imageFormats: ACCEPTED_IMAGE_FORMATS.map((f) => f.name),
+    imageTypes: ACCEPTED_IMAGE_FORMATS.flatMap((f) => f.mimeTypes),
   };
 }

@@ -78,6 +78,7 @@ describe('wire schemas and config limits', () => {
       maxUploadBytes: 300_000,
       defaultMode: 'vector',
       imageFormats: ['JPEG', 'PNG', 'WebP', 'GIF', 'AVIF', 'TIFF'],
+      imageTypes: ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/heic', 'image/heif', 'image/tiff'],
     });
     const doc = (await app.inject('/openapi.json')).json();
     const json = doc.paths['/api/search'].post.requestBody.content['application/json'].schema;
