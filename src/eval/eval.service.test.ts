@@ -7,6 +7,7 @@ import type { Embedder, PixelValues } from '../model/embedder.js';
 import type { StoredItem, VectorSearchOptions, VectorStore } from '../stores/vector/vector-store.js';
 import type { EvalRuntime, IndexGalleryOptions } from './eval-runtime.js';
 import { mapConcurrent, runRetrievalEval } from './retrieval.service.js';
+import { renderMarkdown } from './report/markdown.js';
 import { runZeroShotEval } from './zero-shot.service.js';
 
 const COLOURS = ['red', 'blue', 'green', 'black'];
@@ -281,6 +282,32 @@ describe('runRetrievalEval', () => {
     const mixed = await runRetrievalEval({ ...base, doc: 'image:0.5,text:0.5' });
     expect(mixed.runs[0].documents).toBe('image:0.50,text:0.50');
     expect(mixed.runs[0].metrics['recall@3']).toBe(1);
+  });
+
+  it('--mode: one run per search mode for text queries, keyword and hybrid through the search service', async () => {
+    const { runtime } = fakeRuntime(photos);
+    const base = {
+      task: 'attribute' as const,
+      models: ['fake'],
+      products,
+      catalog: { source: 'catalog.csv' },
+      queries: { kind: 'field-text' as const, field: 'baseColour' },
+      ks: [3],
+      cacheDir: '/cache',
+      heatmapSize: 0,
+      runtime,
+    };
+    const results = await runRetrievalEval({ ...base, modes: ['vector', 'keyword', 'hybrid'] });
+    expect(results.runs.map((r) => r.mode)).toEqual(['vector', 'keyword', 'hybrid']);
+    // By photo, "Red" misses p4 (a green photo); by words, its title "Red Cap" says red: keyword finds all three.
+    expect(results.runs[0].metrics['recall@3']).toBeCloseTo((2 / 3 + 1 + 1) / 3, 12);
+    // Keyword: "Blue Jeans" and "Black Shoes" name their colour, and "Red" finds all three red titles.
+    expect(results.runs[1].metrics['recall@3']).toBe(1);
+    expect(results.runs[2].metrics['recall@3']).toBe(1);
+    expect(renderMarkdown(results)).toContain('| metric | colour-model (ffffffff) · vector | colour-model (ffffffff) · keyword | colour-model (ffffffff) · hybrid |');
+    // The default measures the model alone.
+    expect((await runRetrievalEval(base)).runs.map((r) => r.mode)).toEqual(['vector']);
+    await expect(runRetrievalEval({ ...base, doc: 'image:0.5,text:0.5', modes: ['keyword'] })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 
   it('several models give one run each; bad options are AppErrors', async () => {

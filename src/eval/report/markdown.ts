@@ -28,7 +28,7 @@ function table(header: string[], rows: string[][]): string {
 
 function retrievalMarkdown(results: RetrievalResults): string {
   const { catalog, runs } = results;
-  const header = ['metric', ...runs.map((r) => modelLabel(r.model))];
+  const header = ['metric', ...runs.map((r) => modelLabel(r.model) + (r.mode ? ` · ${r.mode}` : ''))];
   const rows: string[][] = [];
   rows.push(['documents', ...runs.map((r) => r.documents)]);
   rows.push(['queries evaluated', ...runs.map((r) => String(r.queries.evaluated))]);

@@ -28,6 +28,11 @@ export interface KeywordSearchSettings {
   /** A query word also matches the words it starts ("dres" -> "dress"), from this many letters on. */
   prefixFrom: number;
   /**
+   * Forgive typos only in words the catalog does not hold: "nike" is a brand, not a typo of "mike" or "bike", so
+   * it matches Nike alone; "nkie" is no catalog word, so it matches "nike".
+   */
+  typosInUnknownWordsOnly: boolean;
+  /**
    * `and`: a product must match every query word (each fuzzily), falling back to any word when no product
    * matches all; `or`: any word, ranked by BM25.
    */
@@ -39,6 +44,7 @@ export const DEFAULT_KEYWORD_SETTINGS: Readonly<KeywordSearchSettings> = Object.
   exactUpTo: 3,
   twoEditsFrom: 8,
   prefixFrom: 3,
+  typosInUnknownWordsOnly: true,
   combine: 'and',
 });
 
@@ -64,6 +70,8 @@ function processTerm(term: string): string | null {
 export class KeywordIndex {
   private readonly search_: MiniSearch<{ id: string; title: string; attributes: string }>;
   private readonly settings: KeywordSearchSettings;
+  /** Every word indexed so far (never shrinks: a word removed with its last product is still no typo). */
+  private readonly vocabulary = new Set<string>();
 
   private constructor(
     private readonly fields: readonly string[],
@@ -87,7 +95,12 @@ export class KeywordIndex {
   }
 
   private toEntry(doc: KeywordDocument): { id: string; title: string; attributes: string } {
-    return { id: doc.id, title: doc.title, attributes: this.fields.map((f) => doc.attributes[f] ?? '').join(' ') };
+    const entry = { id: doc.id, title: doc.title, attributes: this.fields.map((f) => doc.attributes[f] ?? '').join(' ') };
+    for (const word of tokenize(`${entry.title} ${entry.attributes}`)) {
+      const term = processTerm(word);
+      if (term) this.vocabulary.add(term);
+    }
+    return entry;
   }
 
   /** Adds or replaces documents (a write seen by this process). */
@@ -108,7 +121,10 @@ export class KeywordIndex {
       combineWith,
       boost: { title: s.titleBoost },
       prefix: (term) => term.length >= s.prefixFrom,
-      fuzzy: (term) => (term.length <= s.exactUpTo ? false : term.length >= s.twoEditsFrom ? 2 : 1),
+      fuzzy: (term) => {
+        if (term.length <= s.exactUpTo || (s.typosInUnknownWordsOnly && this.vocabulary.has(term))) return false;
+        return term.length >= s.twoEditsFrom ? 2 : 1;
+      },
       ...(accept ? { filter: (result) => accept(String(result.id)) } : {}),
     };
   }
