@@ -16,6 +16,8 @@ import { renderMarkdown } from '../eval/report/markdown.js';
 import { writeReport } from '../eval/report/write-report.js';
 import type { EvalResults } from '../eval/results.js';
 import { DEFAULT_ZERO_SHOT_PROMPT, runZeroShotEval } from '../eval/zero-shot.service.js';
+import { DEFAULT_QUERY_SEED, parseBrandList } from '../eval/query-sets.js';
+import { PACKAGE_ROOT } from '../model/load-model.js';
 import { parseLabelsCsv } from '../eval/zero-shot.js';
 
 interface CommonOptions {
@@ -129,6 +131,31 @@ async function readJson(file: string, what: string): Promise<unknown> {
   }
 }
 
+/** The reviewed brand list shipped with Vitrine (brands learnt from the shared catalog's titles). */
+const DEFAULT_BRANDS_FILE = path.join(PACKAGE_ROOT, 'data/brands.txt');
+
+async function readBrands(file: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new AppError('BAD_REQUEST', `brand list ${file} cannot be read: ${errorMessage(e)}`, { cause: e });
+  }
+  const brands = parseBrandList(text);
+  if (brands.length === 0) throw new AppError('BAD_REQUEST', `brand list ${file} names no brand (one per line)`);
+  return brands;
+}
+
+function typoOption(options: { typos?: boolean; seed: number }) {
+  return options.typos ? { seed: options.seed } : undefined;
+}
+
+function addTypoOptions(command: Command): Command {
+  return command
+    .option('--typos', 'give every query one seeded one-character edit (delete, insert, substitute or transpose)')
+    .option('--seed <n>', 'seed of the typo edits', nonNegativeInt, DEFAULT_QUERY_SEED);
+}
+
 async function finish(results: EvalResults, outDir: string): Promise<void> {
   const files = await writeReport(results, { outDir });
   process.stdout.write(`${renderMarkdown(results)}\n`);
@@ -191,15 +218,30 @@ export function registerEvalCommand(program: Command): Command {
       }),
     );
 
-  addModeOption(addCommonOptions(addCatalogOptions(evalCommand.command('attribute'))))
+  addModeOption(addTypoOptions(addCommonOptions(addCatalogOptions(evalCommand.command('attribute')))))
     .description('one text query per distinct value of a field (e.g. baseColour); relevant = products with that value')
     .requiredOption('--field <name>', 'attribute whose values become queries')
     .option('--prompt <template>', 'query template with {} for the value, e.g. "a photo of {} clothes"')
     .option('--doc <spec>', 'documents: image, text, or a weighted mix like image:0.9,text:0.1', 'image')
     .option('--split <name>', 'take query values from this split only')
     .action(
-      action(async (options: CatalogOptions & { field: string; prompt?: string; doc: string; split?: string }) => {
-        await runRetrieval('attribute', options, { kind: 'field-text', field: options.field, prompt: options.prompt, split: options.split }, { doc: options.doc });
+      action(async (options: CatalogOptions & { field: string; prompt?: string; doc: string; split?: string; typos?: boolean; seed: number }) => {
+        const queries: QuerySource = { kind: 'field-text', field: options.field, prompt: options.prompt, split: options.split, typo: typoOption(options) };
+        await runRetrieval('attribute', options, queries, { doc: options.doc });
+      }),
+    );
+
+  addModeOption(addTypoOptions(addCommonOptions(addCatalogOptions(evalCommand.command('brand')))))
+    .description('"<brand> <articleType>" queries, brands matched in titles from a reviewed list; relevant = products with both')
+    .option('--brands <file>', 'brand list, one per line (# comments)', DEFAULT_BRANDS_FILE)
+    .option('--field <name>', 'field combined with the brand', 'articleType')
+    .option('--doc <spec>', 'documents: image, text, or a weighted mix like image:0.9,text:0.1', 'image')
+    .option('--split <name>', 'take (brand, value) pairs from this split only')
+    .action(
+      action(async (options: CatalogOptions & { brands: string; field: string; doc: string; split?: string; typos?: boolean; seed: number }) => {
+        const brands = await readBrands(options.brands);
+        const queries: QuerySource = { kind: 'brand', brands, field: options.field, split: options.split, typo: typoOption(options) };
+        await runRetrieval('brand', options, queries, { doc: options.doc });
       }),
     );
 

@@ -202,6 +202,39 @@ describe('runRetrievalEval', () => {
     expect(second.runs[0].metrics).toEqual(run.metrics);
   });
 
+  it('brand and typo query sets: "<brand> <articleType>" from titles, typos keep the relevant sets', async () => {
+    const { runtime } = fakeRuntime(photos);
+    const branded = products.map((p) => ({ ...p, title: `Acme ${p.title}`, attributes: { ...p.attributes, articleType: p.title.split(' ')[1] } }));
+    const brand = await runRetrievalEval({
+      task: 'brand',
+      models: ['fake'],
+      products: branded,
+      catalog: { source: 'catalog.csv' },
+      queries: { kind: 'brand', brands: ['Acme'], split: 'test' },
+      ks: [1],
+      cacheDir: '/cache',
+      heatmapSize: 0,
+      runtime,
+    });
+    // Test products give "Acme Shirt" {p1, p2}, "Acme Jeans" {p3}, "Acme Shoes" {p5}; colourless texts tie at 0.
+    expect(brand.runs[0].queries).toMatchObject({ total: 3, evaluated: 3 });
+    const typo = await runRetrievalEval({
+      task: 'attribute',
+      models: ['fake'],
+      products,
+      catalog: { source: 'catalog.csv' },
+      queries: { kind: 'field-text', field: 'baseColour', typo: { seed: 1 } },
+      ks: [1],
+      cacheDir: '/cache',
+      heatmapSize: 0,
+      runtime,
+    });
+    expect(typo.catalog.typoSeed).toBe(1);
+    expect(typo.runs[0].queries).toMatchObject({ total: 3, evaluated: 3 });
+    // The colour-word embedder cannot read a misspelt colour: typo recall falls below the clean run's 1.
+    expect(typo.runs[0].metrics['recall@1']).toBeLessThan(1);
+  });
+
   it('qrels: relevant ids missing from the gallery lower recall; queries without relevant ids are skipped', async () => {
     const { runtime } = fakeRuntime(photos);
     const results = await runRetrievalEval({

@@ -1,7 +1,7 @@
 // The shape of results.json: every figure of an eval run plus what is needed to reproduce and trust it (model and
 // catalog hashes, counts, whether a saved index was reused, timings).
 
-export type EvalTask = 'text-to-image' | 'attribute' | 'image-to-image' | 'zero-shot';
+export type EvalTask = 'text-to-image' | 'attribute' | 'brand' | 'image-to-image' | 'zero-shot';
 
 export interface ModelInfo {
   id: string;
@@ -74,6 +74,8 @@ export interface RetrievalResults extends ResultsBase {
     gallery: number;
     querySplit?: string;
     gallerySplit?: string;
+    /** Set when every query carries one seeded one-character edit (query-sets.ts typoQueries). */
+    typoSeed?: number;
   };
   ks: number[];
   /** Retrieved list length per query: mAP is computed over this many results. */

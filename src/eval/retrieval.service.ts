@@ -19,6 +19,7 @@ import {
   textQueriesFromField,
   type EvalQuery,
 } from './queries.js';
+import { brandQueries, typoQueries, type TypoQueryOptions } from './query-sets.js';
 import type { RetrievalResults, RetrievalRun, SimilaritySample } from './results.js';
 
 export type RetrievalTask = RetrievalResults['task'];
@@ -26,8 +27,9 @@ export type RetrievalTask = RetrievalResults['task'];
 /** Where the queries of a run come from. */
 export type QuerySource =
   | { kind: 'qrels'; document: unknown; file: string }
-  | { kind: 'field-text'; field: string; split?: string; prompt?: string }
-  | { kind: 'field-image'; field: string; split?: string };
+  | { kind: 'field-text'; field: string; split?: string; prompt?: string; typo?: TypoQueryOptions }
+  | { kind: 'field-image'; field: string; split?: string }
+  | { kind: 'brand'; brands: string[]; field?: string; split?: string; typo?: TypoQueryOptions };
 
 export interface RetrievalEvalOptions {
   task: RetrievalTask;
@@ -73,8 +75,14 @@ function buildQueries(source: QuerySource, products: Product[], gallery: Product
       if (unknownIds > 0) progress.log(`qrels: ${unknownIds} relevant ids are not in the gallery; they count as never retrieved`);
       return queries;
     }
-    case 'field-text':
-      return textQueriesFromField({ queryProducts: inSplit(products, source.split), gallery, field: source.field, prompt: source.prompt });
+    case 'field-text': {
+      const queries = textQueriesFromField({ queryProducts: inSplit(products, source.split), gallery, field: source.field, prompt: source.prompt });
+      return source.typo ? typoQueries(queries, source.typo) : queries;
+    }
+    case 'brand': {
+      const queries = brandQueries({ queryProducts: inSplit(products, source.split), gallery, brands: source.brands, field: source.field });
+      return source.typo ? typoQueries(queries, source.typo) : queries;
+    }
     case 'field-image':
       return imageQueriesFromField({ queryProducts: inSplit(products, source.split), gallery, field: source.field });
   }
@@ -316,6 +324,7 @@ export async function runRetrievalEval(options: RetrievalEvalOptions): Promise<R
   const runs: RetrievalRun[] = [];
   for (const model of options.models) runs.push(...(await runOneModel(model, options, { gallery, galleryHash, queries, ks, depth })));
   const querySplit = options.queries.kind === 'qrels' ? undefined : options.queries.split;
+  const typoSeed = 'typo' in options.queries ? options.queries.typo?.seed : undefined;
   return {
     tool: 'vitrine eval',
     schemaVersion: 1,
@@ -329,6 +338,7 @@ export async function runRetrievalEval(options: RetrievalEvalOptions): Promise<R
       products: options.products.length,
       gallery: gallery.length,
       ...(querySplit !== undefined ? { querySplit } : {}),
+      ...(typoSeed !== undefined ? { typoSeed } : {}),
       ...(options.gallerySplit !== undefined ? { gallerySplit: options.gallerySplit } : {}),
     },
     ks,

@@ -40,6 +40,7 @@ function retrievalMarkdown(results: RetrievalResults): string {
   const splits = [
     catalog.querySplit ? `queries from split \`${catalog.querySplit}\`` : 'queries from every split',
     catalog.gallerySplit ? `gallery = split \`${catalog.gallerySplit}\`` : 'gallery = whole catalog',
+    ...(catalog.typoSeed !== undefined ? [`one seeded one-character edit per query (seed ${catalog.typoSeed})`] : []),
   ].join(', ');
   return [
     `# Vitrine eval: ${results.task}`,
