@@ -24,7 +24,8 @@ export interface KeywordSearchSettings {
   titleBoost: number;
   /**
    * Edits forgiven per query word, by its length: words of at most `exactUpTo` letters must match exactly (a typo
-   * in "red" is another word), then one edit, and two from `twoEditsFrom` letters on.
+   * in "red" is another word), then one edit, and two from `twoEditsFrom` letters on. Two from 4 letters on, since
+   * a swap of two letters ("nkie") is two edits: on the val typo queries that took precision@1 from 0.838 to 0.877.
    */
   exactUpTo: number;
   twoEditsFrom: number;
@@ -48,7 +49,7 @@ export interface KeywordSearchSettings {
 export const DEFAULT_KEYWORD_SETTINGS: Readonly<KeywordSearchSettings> = Object.freeze({
   titleBoost: 2,
   exactUpTo: 3,
-  twoEditsFrom: 8,
+  twoEditsFrom: 4,
   prefixFrom: 3,
   typosInUnknownWordsOnly: true,
   prefixWeight: 0.5,
