@@ -20,7 +20,10 @@ export interface KeywordDocument {
 }
 
 export interface KeywordSearchSettings {
-  /** A title word counts this many times an attribute word (titles name the brand and the product). */
+  /**
+   * A title word counts this many times an attribute word. 1: on val, weighing titles double lowered attribute
+   * and brand precision@1 (0.994 -> 0.968, 0.985 -> 0.972) and left title queries as they were.
+   */
   titleBoost: number;
   /**
    * Edits forgiven per query word, by its length: words of at most `exactUpTo` letters must match exactly (a typo
@@ -47,7 +50,7 @@ export interface KeywordSearchSettings {
 }
 
 export const DEFAULT_KEYWORD_SETTINGS: Readonly<KeywordSearchSettings> = Object.freeze({
-  titleBoost: 2,
+  titleBoost: 1,
   exactUpTo: 3,
   twoEditsFrom: 4,
   prefixFrom: 3,
