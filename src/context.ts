@@ -7,8 +7,10 @@ import type { ModelManifest, StoreManifest } from './domain/manifest.js';
 import { loadEmbedder, type DownloadProgress, type LoadModelOptions } from './model/load-model.js';
 import type { Embedder } from './model/embedder.js';
 import { noIndexError, redactUrl } from './stores/vector/model-guard.js';
-import { openVectorStore, type OpenStoreOptions } from './stores/vector/open-store.js';
+import { openVectorStore, storeUrl, type OpenStoreOptions } from './stores/vector/open-store.js';
 import type { VectorStore } from './stores/vector/vector-store.js';
+import type { InMemoryReads } from './stores/vector/store-kernel.js';
+import type { ReadPathState } from './stores/vector/memory-index/memory.read-path.js';
 import { openImageStore } from './stores/images/open-image-store.js';
 import { loadImageBytes } from './stores/images/image-source.js';
 import { SearchService, type SearchResult } from './services/search.service.js';
@@ -27,6 +29,8 @@ export interface IndexState {
   /** The index's model (null while empty); the server's own is `embedder.manifest`. */
   model: ModelManifest | null;
   updatedAt: string | null;
+  /** Where searches are answered: the in-memory copy (exact or ANN, its size) or null (the store itself). */
+  search: ReadPathState | null;
 }
 
 /** The server's context (also what `vitrine search` uses): the model, the store checked against it, the services. */
@@ -61,6 +65,9 @@ export function storeOptions(config: Config): OpenStoreOptions {
 export function storeLabel(config: Config): string {
   return config.store ? redactUrl(config.store) : `lance:${path.resolve(config.dataDir)}`;
 }
+
+/** ONNX Runtime intra-op threads of a query server when `threads` is not configured. */
+export const QUERY_THREADS = 1;
 
 function modelOptions(config: Config, onProgress?: (event: DownloadProgress) => void): LoadModelOptions {
   return {
@@ -104,11 +111,37 @@ export async function buildSearchContext(config: Config, options: BuildContextOp
   return assembleContext(config, options, { requireIndex: true });
 }
 
+/**
+ * A server's reads of the embedded store: from a copy in memory, exact below `annMinProducts` and approximate
+ * (usearch HNSW, loaded only then) from there on.
+ */
+function inMemoryReads(config: Config): InMemoryReads | undefined {
+  if (!config.inMemoryIndex) return undefined;
+  return {
+    annMinProducts: config.annMinProducts,
+    ann: async (o) => (await import('./stores/vector/memory-index/usearch.ann-index.js')).usearchAnnFactory()(o),
+  };
+}
+
+/** How `vitrine serve` answers searches on an index of `count` products (`vitrine info` shows it). */
+export function servedSearch(config: Config, count: number): { mode: 'exact' | 'ann' | 'store'; description: string } {
+  const embedded = storeUrl(storeOptions(config)).startsWith('lance:');
+  if (!embedded || !config.inMemoryIndex) return { mode: 'store', description: 'by the vector store itself' };
+  if (count >= config.annMinProducts) {
+    return { mode: 'ann', description: `in memory, approximate (HNSW, exact re-scoring) from ${config.annMinProducts} products on` };
+  }
+  return { mode: 'exact', description: `in memory, exact (approximate from ${config.annMinProducts} products on)` };
+}
+
 async function assembleContext(config: Config, options: BuildContextOptions, { requireIndex }: { requireIndex: boolean }): Promise<AppContext> {
-  const store = await openVectorStore(storeOptions(config));
+  // Only a server keeps the index in memory: one CLI search is answered faster by the store itself.
+  const store = await openVectorStore({ ...storeOptions(config), inMemory: requireIndex ? undefined : inMemoryReads(config) });
   if (requireIndex) await requireManifest(store);
-  const embedder = await closing(store, () => loadEmbedder(modelOptions(config, options.onDownloadProgress)));
+  // One ONNX Runtime thread per query unless configured: measured on 2 cores (src/bench/encoder-threads.ts), it
+  // costs the least CPU per query and leaves the other core to concurrent requests; indexing keeps all cores.
+  const embedder = await closing(store, () => loadEmbedder({ ...modelOptions(config, options.onDownloadProgress), threads: config.threads ?? QUERY_THREADS }));
   await closing(embedder, () => closing(store, () => store.expectModel(embedder.manifest)));
+  await closing(embedder, () => closing(store, async () => store.prepareReads?.()));
   const metrics = options.metrics ?? createMetrics({ indexSize: () => store.count() });
   const instrumentation = observedInstrumentation(metrics);
   const limits = searchLimits(config);
@@ -140,6 +173,7 @@ async function assembleContext(config: Config, options: BuildContextOptions, { r
         count: manifest ? await store.count() : 0,
         model: manifest?.model ?? null,
         updatedAt: manifest?.updatedAt ?? null,
+        search: store.readState?.() ?? null,
       };
     },
     async close() {

@@ -21,5 +21,14 @@ export const ReadinessSchema = z.object({
   modelHash: z.string().meta({ description: 'SHA-256 of the model files; the index was built with the same.' }),
   dimension: z.number().int().meta({ description: 'Embedding dimension.' }),
   count: z.number().int().meta({ description: 'Products in the index.' }),
+  search: z
+    .object({
+      mode: z.enum(['exact', 'ann', 'loading', 'store']),
+      ann: z.string().optional(),
+    })
+    .meta({
+      description:
+        'Where searches are answered: exact or ann (HNSW above annMinProducts, its settings in `ann`) from the index held in memory, loading while that copy loads, or store (the vector store itself).',
+    }),
 });
 export type Readiness = z.infer<typeof ReadinessSchema>;

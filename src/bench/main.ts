@@ -1,167 +1,282 @@
-// `npm run bench`: speed figures with ratios, measured in one run on this machine (never asserted in tests).
-//  1. indexing throughput on 1,000 photos of images-224 vs the raw encoder on the same pixels and batch size;
-//  2. text and image query latency p50/p95 through HTTP vs in-process encode + search;
-//  3. batch-1 encode latency of the model (text and image).
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+// `npm run bench [-- --quick]`: speed on the real shared catalog, every figure of the speed targets from one run
+// on this machine (never asserted in tests). It indexes the catalog with the built CLI into a temp data dir,
+// serves it with `vitrine serve` (a child process, a real socket), and queries it with distinct val queries
+// (text, image, text + filter, text + filter + facets, interleaved), sequentially and at concurrency 8, then
+// in process; it compares indexing throughput with the raw encoder (decode + preprocess + encode of the same
+// photos, batch by batch) and prints one machine-readable JSON line (BENCH_JSON) for the README.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildContext } from '../context.js';
 import { loadConfig } from '../config/config.js';
-import { buildApp } from '../http/app.js';
+import { loadEmbedder, PACKAGE_ROOT } from '../model/load-model.js';
 import { readCatalog, type CatalogEntry } from '../stores/catalog/read-catalog.js';
-import { PACKAGE_ROOT } from '../model/load-model.js';
+import type { Filters } from '../domain/types.js';
+import { normalizeFilters } from '../domain/filters.js';
+import { MemoryVectorIndex } from '../stores/vector/memory-index/memory.vector-index.js';
+import { buildQuerySets, takeInterleaved, QUERY_KINDS, type BenchQuery, type QueryKind } from './catalog.queries.js';
+import { byKind, summarize, timedPool, type LatencySummary } from './latency.stats.js';
+import { procStats, runCli, startServe, type ServerProcess } from './cli.process.js';
 
 const { values: args } = parseArgs({
   options: {
-    model: { type: 'string' },
+    quick: { type: 'boolean', default: false },
     shared: { type: 'string', default: path.resolve(PACKAGE_ROOT, '../shared/data/fashion-products') },
-    n: { type: 'string', default: '1000' },
-    queries: { type: 'string', default: '100' },
+    /** Products indexed (default: all; --quick: 2,000). */
+    products: { type: 'string' },
+    /** Distinct queries per kind in each timed phase (default 200; --quick 50). */
+    queries: { type: 'string' },
+    /** Queries the server has answered when its RSS is read again (default 10,000; --quick 1,000). */
+    load: { type: 'string' },
+    /** Photos for the raw-encoder reference (default 2,000; --quick 300). */
+    'raw-photos': { type: 'string' },
     'batch-size': { type: 'string', default: '32' },
+    port: { type: 'string', default: '30917' },
+    concurrency: { type: 'string', default: '8' },
+    /** Free text stored in the summary, e.g. "training paused". */
+    note: { type: 'string', default: '' },
+    /** Also write the JSON summary to this file. */
+    json: { type: 'string' },
+    keep: { type: 'boolean', default: false },
   },
 });
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
-const median = (xs: number[]) => pct(xs, 50);
-const fmt = (x: number) => x.toFixed(2);
+const quick = args.quick!;
+const opt = (v: string | undefined, full: number, small: number) => (v !== undefined ? Number(v) : quick ? small : full);
+const nProducts = opt(args.products, Number.POSITIVE_INFINITY, 2000);
+const nQueries = opt(args.queries, 200, 50);
+const nLoad = opt(args.load, 10_000, 1000);
+const nRaw = opt(args['raw-photos'], 2000, 300);
+const batchSize = Number(args['batch-size']);
+const concurrency = Number(args.concurrency);
+const port = Number(args.port);
+
+const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
+const log = (line = '') => process.stdout.write(`${line}\n`);
+
+function table(title: string, rows: Record<string, Partial<Record<QueryKind, LatencySummary>>>): void {
+  log(`\n${title}`);
+  log('| phase | query | n | p50 | p95 | p99 |');
+  log('|---|---|---|---|---|---|');
+  for (const [phase, kinds] of Object.entries(rows)) {
+    for (const k of QUERY_KINDS) {
+      const s = kinds[k];
+      if (s) log(`| ${phase} | ${k} | ${s.n} | ${fmt(s.p50, 2)} | ${fmt(s.p95, 2)} | ${fmt(s.p99, 2)} |`);
+    }
+  }
+}
+
+/** One query through the HTTP API; a non-2xx answer fails the bench (a bench of errors measures nothing). */
+async function httpQuery(url: string, q: BenchQuery): Promise<void> {
+  let response: Response;
+  if (q.image) {
+    const form = new FormData();
+    form.append('image', new Blob([new Uint8Array(q.image)], { type: 'image/jpeg' }), 'query.jpg');
+    if (q.offset) form.append('offset', String(q.offset));
+    response = await fetch(`${url}/api/search`, { method: 'POST', body: form });
+  } else {
+    response = await fetch(`${url}/api/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: q.text, filters: q.filters, facets: q.facets, offset: q.offset }),
+    });
+  }
+  const body = await response.text();
+  if (!response.ok) throw new Error(`HTTP ${response.status} for ${q.kind} query: ${body.slice(0, 300)}`);
+}
+
+/** The catalog, or its first n rows as a temp CSV (same columns) for a quick run. */
+async function catalogFile(source: string, n: number, dir: string): Promise<string> {
+  if (!Number.isFinite(n)) return source;
+  const lines = (await readFile(source, 'utf8')).split('\n');
+  const file = path.join(dir, 'catalog-subset.csv');
+  await writeFile(file, `${lines.slice(0, n + 1).join('\n')}\n`);
+  return file;
+}
 
 async function main() {
   const shared = args.shared!;
-  const n = Number(args.n);
-  const batchSize = Number(args['batch-size']);
-  const nQueries = Number(args.queries);
-  const images224 = path.join(shared, 'images-224');
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vitrine-bench-'));
-  const config = loadConfig({ flags: { dataDir, model: args.model, batchSize } });
-  const ctx = await buildContext(config);
-  const model = ctx.embedder.manifest;
-  console.log(`model ${model.id} (${model.dimension} dims), ${os.cpus().length} cores, batch ${batchSize}, node ${process.version}`);
+  const catalog = path.join(shared, 'catalog.csv');
+  const imagesDir = path.join(shared, 'images');
+  const work = await mkdtemp(path.join(os.tmpdir(), 'vitrine-bench-'));
+  const dataDir = path.join(work, 'data');
+  const loadStart = os.loadavg();
+  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memGiB: Math.round(os.totalmem() / 1024 ** 3), node: process.version };
+  log(`vitrine bench${quick ? ' (quick)' : ''}: ${machine.cpus} x ${machine.cpuModel}, ${machine.memGiB} GiB, node ${machine.node}; load average ${loadStart.map((x) => x.toFixed(2)).join(' ')}${args.note ? `; ${args.note}` : ''}`);
 
-  // The first n catalog products that have a 224x224 photo.
   const entries: CatalogEntry[] = [];
-  for await (const e of readCatalog({ source: path.join(shared, 'catalog.csv'), images: images224 })) {
-    if (!e.ok) continue;
-    try {
-      await readFile(e.product.imageRef);
-      entries.push(e);
-    } catch {
-      continue;
-    }
-    if (entries.length >= n) break;
-  }
-  const bytes = await Promise.all(entries.map((e) => (e.ok ? readFile(e.product.imageRef) : Buffer.alloc(0))));
+  for await (const e of readCatalog({ source: catalog, images: imagesDir })) entries.push(e);
+  const indexed = entries.slice(0, Number.isFinite(nProducts) ? nProducts : entries.length);
+  const sets = await buildQuerySets(entries, { photos: 2 * nQueries + 500 });
 
-  // Raw encoder: pixels prepared beforehand, only the model runs.
-  const pixels = [];
-  for (const b of bytes) pixels.push(await ctx.embedder.preprocessImage(b));
-  await ctx.embedder.encodePixels(pixels.slice(0, batchSize));
+  // 1. The raw encoder: decode + preprocess + encode of photos the index will hold, bytes already in memory,
+  //    one batch after the other (no store, no hashing, no file reads), in this process.
+  const embedder = await loadEmbedder({});
+  const model = embedder.manifest;
+  const rawSample = indexed.filter((_, i) => i % Math.max(1, Math.floor(indexed.length / nRaw)) === 0).slice(0, nRaw);
+  const rawBytes = await Promise.all(rawSample.map((e) => (e.ok ? readFile(e.product.imageRef) : Buffer.alloc(0))));
+  await embedder.encodePixels(await Promise.all(rawBytes.slice(0, batchSize).map((b) => embedder.preprocessImage(b))));
   let t0 = performance.now();
-  for (let i = 0; i < pixels.length; i += batchSize) await ctx.embedder.encodePixels(pixels.slice(i, i + batchSize));
+  let cpu0 = process.cpuUsage();
+  let encodeMs = 0;
+  for (let i = 0; i < rawBytes.length; i += batchSize) {
+    const pixels = await Promise.all(rawBytes.slice(i, i + batchSize).map((b) => embedder.preprocessImage(b)));
+    const e0 = performance.now();
+    await embedder.encodePixels(pixels);
+    encodeMs += performance.now() - e0;
+  }
   const rawSeconds = (performance.now() - t0) / 1000;
+  const rawCpu = process.cpuUsage(cpu0);
+  const rawRate = rawBytes.length / rawSeconds;
+  const encodeOnlyRate = rawBytes.length / (encodeMs / 1000);
+  await embedder.close();
+  log(`\n## Raw encoder (${rawBytes.length} photos of the catalog, batch ${batchSize}, model ${model.id}, ${model.dimension} dims)`);
+  log(`decode+preprocess+encode: ${fmt(rawRate)} images/s (${fmt((rawCpu.user + rawCpu.system) / 1e6 / rawSeconds, 2)} cores busy); encode alone: ${fmt(encodeOnlyRate)} images/s`);
 
-  async function* source() {
-    yield* entries;
-  }
-  t0 = performance.now();
-  const report = await ctx.indexer.run({ entries: source() });
-  const indexSeconds = (performance.now() - t0) / 1000;
-  const rawRate = entries.length / rawSeconds;
-  const indexRate = report.ok / indexSeconds;
-  console.log('\n## Indexing (images-224, JPEG 224x224)');
-  console.log(`items: ${report.ok} ok, ${report.failed} failed`);
-  console.log(`raw encoder: ${fmt(rawRate)} images/s | indexer end to end: ${fmt(indexRate)} images/s | ratio indexer/raw: ${fmt(indexRate / rawRate)}`);
-  console.log(`indexer stage seconds: ${Object.entries(report.stageSeconds).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
+  // 2. Indexing end to end with the built CLI, as a user runs it.
+  const catalogToIndex = await catalogFile(catalog, nProducts, work);
+  const run = await runCli(['index', catalogToIndex, '--images', imagesDir, '--data', dataDir, '--batch-size', String(batchSize)]);
+  if (run.code !== 0) throw new Error(`vitrine index failed (${run.code}): ${run.stderr.slice(-2000)}`);
+  const okMatch = /ok (\d+), skipped (\d+) \(unchanged\), failed (\d+)/.exec(run.stdout);
+  const indexedOk = Number(okMatch?.[1] ?? 0);
+  const stageLine = /stage seconds: (.*)/.exec(run.stdout)?.[1] ?? '';
+  const reportedWall = Number(/in ([\d.]+) s/.exec(run.stdout)?.[1] ?? Number.NaN);
+  const indexRate = indexedOk / run.wallSeconds;
+  log(`\n## Indexing end to end (vitrine index, ${indexed.length} products, batch ${batchSize})`);
+  log(run.stdout.trim().split('\n').map((l) => `> ${l}`).join('\n'));
+  log(`process wall ${fmt(run.wallSeconds)} s (the CLI reports ${fmt(reportedWall)} s for its run), ${fmt(indexRate)} items/s, CPU ${fmt(run.cpuSeconds)} s = ${fmt(run.cpuSeconds / run.wallSeconds, 2)} cores busy, peak RSS ${fmt(run.peakRssMiB, 0)} MiB`);
+  log(`ratio end to end / raw encoder: ${fmt(indexRate / rawRate, 2)}; the full catalog (44,441) at this rate: ${fmt(44_441 / indexRate, 0)} s`);
 
-  // Query latency: the same queries in process and through HTTP on a real socket.
-  const titles = entries.slice(0, nQueries).map((e) => (e.ok ? e.product.title.toLowerCase() : ''));
-  const queryImages = bytes.slice(0, nQueries);
-  const inText: number[] = [];
-  const inImage: number[] = [];
-  for (const t of titles) {
-    const s = performance.now();
-    const { vectors } = await ctx.embedder.encodeTexts([t]);
-    await ctx.store.search({ vector: vectors[0], k: 8 });
-    inText.push(performance.now() - s);
+  // 3. The server: cold starts, then the first faceted query of a fresh process.
+  const coldStarts: number[] = [];
+  const firstFaceted: number[] = [];
+  const firstQueries = sets.pools.facets.splice(0, 3);
+  let server: ServerProcess | null = null;
+  let served = 0;
+  const ask = async (q: BenchQuery) => {
+    await httpQuery(server!.url, q);
+    served++;
+  };
+  let serverStats: { rssReadyMiB: number; threadsReady: number } = { rssReadyMiB: 0, threadsReady: 0 };
+  for (let i = 0; i < 3; i++) {
+    server = await startServe({ dataDir, port });
+    coldStarts.push(server.coldStartMs);
+    const ready = procStats(server.pid)!;
+    serverStats = { rssReadyMiB: ready.rssMiB, threadsReady: ready.threads };
+    const t = performance.now();
+    await ask(firstQueries[i]);
+    firstFaceted.push(performance.now() - t);
+    if (i < 2) {
+      await server.stop();
+      served = 0;
+    }
   }
-  for (const b of queryImages) {
-    const s = performance.now();
-    const [v] = await ctx.embedder.encodeImages([b]);
-    await ctx.store.search({ vector: v, k: 8 });
-    inImage.push(performance.now() - s);
-  }
-  const app = await buildApp({ context: ctx, logger: false });
-  const url = await app.listen({ port: 0, host: '127.0.0.1' });
-  const httpText: number[] = [];
-  const httpImage: number[] = [];
-  for (const t of titles) {
-    const s = performance.now();
-    const r = await fetch(`${url}/api/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: t }) });
-    await r.json();
-    httpText.push(performance.now() - s);
-  }
-  for (const b of queryImages) {
-    const form = new FormData();
-    form.append('image', new Blob([new Uint8Array(b)]), 'q.jpg');
-    const s = performance.now();
-    const r = await fetch(`${url}/api/search`, { method: 'POST', body: form });
-    await r.json();
-    httpImage.push(performance.now() - s);
-  }
-  // The same queries again: now answered from the query cache.
-  const cachedText: number[] = [];
-  const cachedImage: number[] = [];
-  for (const t of titles) {
-    const s = performance.now();
-    await (await fetch(`${url}/api/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: t }) })).json();
-    cachedText.push(performance.now() - s);
-  }
-  for (const b of queryImages) {
-    const form = new FormData();
-    form.append('image', new Blob([new Uint8Array(b)]), 'q.jpg');
-    const s = performance.now();
-    await (await fetch(`${url}/api/search`, { method: 'POST', body: form })).json();
-    cachedImage.push(performance.now() - s);
-  }
-  await app.close();
-  console.log(`\n## Query latency, ${nQueries} queries each, index of ${report.ok}, k = 8 (ms)`);
-  console.log('| query | in-process p50 | p95 | HTTP p50 | p95 | ratio HTTP/in-process (p50) |');
-  console.log('|---|---|---|---|---|---|');
-  console.log(`| text | ${fmt(median(inText))} | ${fmt(pct(inText, 95))} | ${fmt(median(httpText))} | ${fmt(pct(httpText, 95))} | ${fmt(median(httpText) / median(inText))} |`);
-  console.log(`| image | ${fmt(median(inImage))} | ${fmt(pct(inImage, 95))} | ${fmt(median(httpImage))} | ${fmt(pct(httpImage, 95))} | ${fmt(median(httpImage) / median(inImage))} |`);
+  log(`\n## Server (vitrine serve on ${indexedOk} products)`);
+  log(`cold start to ready (spawn -> /readyz 200): ${coldStarts.map((x) => fmt(x, 0)).join(', ')} ms; RSS at ready ${fmt(serverStats.rssReadyMiB, 0)} MiB, ${serverStats.threadsReady} threads`);
+  log(`first query of a fresh server (text + filter + facets): ${firstFaceted.map((x) => fmt(x, 1)).join(', ')} ms`);
 
-  console.log(`\n## Query cache through HTTP (ms; first pass uncached, second pass the same queries cached)`);
-  console.log('| query | uncached p50 | p95 | cached p50 | p95 | speed-up (p50) |');
-  console.log('|---|---|---|---|---|---|');
-  console.log(`| text | ${fmt(median(httpText))} | ${fmt(pct(httpText, 95))} | ${fmt(median(cachedText))} | ${fmt(pct(cachedText, 95))} | ${fmt(median(httpText) / median(cachedText))}x |`);
-  console.log(`| image | ${fmt(median(httpImage))} | ${fmt(pct(httpImage, 95))} | ${fmt(median(cachedImage))} | ${fmt(pct(cachedImage, 95))} | ${fmt(median(httpImage) / median(cachedImage))}x |`);
+  // 4. Timed phases through HTTP: sequential (uncached), at concurrency 8 (other queries, uncached), the
+  //    sequential queries again (cached).
+  const sequential = takeInterleaved(sets, nQueries);
+  const parallel = takeInterleaved(sets, nQueries);
+  for (const q of takeInterleaved(sets, 5)) await ask(q); // warm-up: first requests of each kind
+  const cpuBefore = procStats(server!.pid)!.cpuSeconds;
+  const seq = await timedPool(sequential, 1, ask);
+  const cpuSeq = procStats(server!.pid)!.cpuSeconds - cpuBefore;
+  const par = await timedPool(parallel, concurrency, ask);
+  const cached = await timedPool(sequential, 1, ask);
+  const http = { sequential: byKind(sequential, seq.latencies, (q) => q.kind), concurrent: byKind(parallel, par.latencies, (q) => q.kind), cached: byKind(sequential, cached.latencies, (q) => q.kind) };
+  const qpsConcurrent = parallel.length / (par.wallMs / 1000);
+  table(`## Through HTTP (ms; ${nQueries} distinct queries per kind and phase, interleaved; concurrency ${concurrency} in the second phase)`, {
+    sequential: http.sequential,
+    [`concurrency ${concurrency}`]: http.concurrent,
+    'cached repeat': http.cached,
+  });
+  log(`server CPU per uncached sequential query: ${fmt((cpuSeq * 1000) / sequential.length, 1)} ms; throughput at concurrency ${concurrency}: ${fmt(qpsConcurrent, 1)} queries/s`);
 
-  // Batch-1 encode latency of the model alone (the house model's speed budget: text <= 10 ms, image <= 30 ms).
-  const textOnly: number[] = [];
-  const imageOnly: number[] = [];
-  for (const t of titles) {
-    const s = performance.now();
-    await ctx.embedder.encodeTexts([t]);
-    textOnly.push(performance.now() - s);
+  // 5. Load: the server answers until it has served nLoad queries (pools reused with growing offsets, so the
+  //    results cache does not answer them), then its RSS again.
+  const rest = [...QUERY_KINDS.flatMap((k) => sets.pools[k]), ...sequential, ...parallel];
+  const loadQueries: BenchQuery[] = [];
+  for (let i = 0; served + loadQueries.length < nLoad; i++) {
+    const q = rest[i % rest.length];
+    loadQueries.push({ ...q, offset: 8 * (1 + Math.floor(i / rest.length)) });
   }
-  for (const p of pixels.slice(0, nQueries)) {
-    const s = performance.now();
-    await ctx.embedder.encodePixels([p]);
-    imageOnly.push(performance.now() - s);
+  const loadCpu0 = procStats(server!.pid)!.cpuSeconds;
+  const load = await timedPool(loadQueries, concurrency, ask);
+  const after = procStats(server!.pid)!;
+  const loadSummary = summarize(load.latencies);
+  log(`\n## After ${served} queries (the last ${loadQueries.length} at concurrency ${concurrency}: p50 ${fmt(loadSummary.p50, 1)} ms, p99 ${fmt(loadSummary.p99, 1)} ms, ${fmt(loadQueries.length / (load.wallMs / 1000), 1)} queries/s, server CPU ${fmt(((after.cpuSeconds - loadCpu0) * 1000) / loadQueries.length, 1)} ms per query)`);
+  log(`server RSS ${fmt(after.rssMiB, 0)} MiB (at ready ${fmt(serverStats.rssReadyMiB, 0)}), ${after.threads} threads`);
+  await server!.stop();
+
+  // 6. In process: the same sequential queries through the search service (own caches), then concurrency 8,
+  //    then the vector search alone.
+  const ctx = await buildContext(loadConfig({ flags: { dataDir } }));
+  const inProc = async (q: BenchQuery) => ctx.search.search({ text: q.text, image: q.image, filters: q.filters, facets: q.facets, offset: q.offset });
+  for (const q of takeInterleaved(sets, 3)) await inProc(q);
+  const inSeq = await timedPool(sequential, 1, inProc);
+  const inPar = await timedPool(parallel, concurrency, inProc);
+  const inProcess = { sequential: byKind(sequential, inSeq.latencies, (q) => q.kind), concurrent: byKind(parallel, inPar.latencies, (q) => q.kind) };
+  table('## In process (ms; search service, same queries)', { sequential: inProcess.sequential, [`concurrency ${concurrency}`]: inProcess.concurrent });
+
+  const textQueries = sequential.filter((q) => q.text);
+  const { vectors } = await ctx.embedder.encodeTexts(textQueries.map((q) => q.text!));
+  const storeSearch = async (i: number, filters?: Filters) => ctx.store.search({ vector: vectors[i], k: 8, filters });
+  const idx = vectors.map((_, i) => i);
+  const storeAlone = await timedPool(idx, 1, (i) => storeSearch(i));
+  const filteredIdx = idx.filter((i) => textQueries[i].filters);
+  const storeFiltered = await timedPool(filteredIdx, 1, (i) => storeSearch(i, textQueries[i].filters));
+  const vectorSearch: Record<string, unknown> & { storeExact: LatencySummary; storeExactFiltered: LatencySummary } = { storeExact: summarize(storeAlone.latencies), storeExactFiltered: summarize(storeFiltered.latencies) };
+  log(`\n## Vector search alone, in process (${vectors.length} text query vectors, k 8, ${indexedOk} products)`);
+  log(`store exact: p50 ${fmt(vectorSearch.storeExact.p50, 2)} ms, p95 ${fmt(vectorSearch.storeExact.p95, 2)}; the ${filteredIdx.length} with their filters: p50 ${fmt(vectorSearch.storeExactFiltered.p50, 2)}, p95 ${fmt(vectorSearch.storeExactFiltered.p95, 2)}`);
+
+  // The in-memory exact path on the same vectors: one matrix, SIMD scores, bitmap filters.
+  const manifest = await ctx.store.readManifest();
+  const memory = await MemoryVectorIndex.create({ dim: model.dimension, capacity: indexedOk });
+  const loadStarted = performance.now();
+  for await (const batch of ctx.store.scan({ batchSize: 10_000, withVector: true })) {
+    memory.upsert(batch.map((r) => ({ id: r.id, vector: r.vector!, attributes: r.attributes })));
   }
-  const decodeOnly: number[] = [];
-  for (const b of queryImages) {
-    const s = performance.now();
-    await ctx.embedder.preprocessImage(b);
-    decodeOnly.push(performance.now() - s);
+  const memoryLoadMs = performance.now() - loadStarted;
+  const fields = manifest?.attributeFields ?? [];
+  const memSearch = (i: number, filters?: Filters) => memory.search({ vector: vectors[i], k: 8, filters: filters ? normalizeFilters(filters, fields) : undefined });
+  for (const i of idx.slice(0, 5)) await memSearch(i);
+  const memAlone = await timedPool(idx, 1, (i) => memSearch(i));
+  const memFiltered = await timedPool(filteredIdx, 1, (i) => memSearch(i, textQueries[i].filters));
+  let same = 0;
+  for (const i of idx) {
+    const [a, b] = [await storeSearch(i, textQueries[i].filters), await memSearch(i, textQueries[i].filters)];
+    if (a.map((h) => h.id).join() === b.map((h) => h.id).join() && a.every((h, j) => Math.abs(h.score - b[j].score) < 1e-5)) same++;
   }
-  console.log('\n## Batch-1 model latency (median ms)');
-  console.log(`text encode ${fmt(median(textOnly))} | image encode ${fmt(median(imageOnly))} | image decode+preprocess ${fmt(median(decodeOnly))}`);
+  const facetFilters = normalizeFilters({ gender: 'Men' }, fields);
+  const facetTimes = await timedPool(idx.slice(0, 50), 1, async () => memory.facets(fields, facetFilters));
+  Object.assign(vectorSearch, { memoryExact: summarize(memAlone.latencies), memoryExactFiltered: summarize(memFiltered.latencies), memoryLoadMs, memoryFacets: summarize(facetTimes.latencies), sameAsStore: same, compared: idx.length });
+  log(`in-memory exact: p50 ${fmt(summarize(memAlone.latencies).p50, 2)} ms, p95 ${fmt(summarize(memAlone.latencies).p95, 2)}; filtered: p50 ${fmt(summarize(memFiltered.latencies).p50, 2)}, p95 ${fmt(summarize(memFiltered.latencies).p95, 2)}; loaded from the store in ${fmt(memoryLoadMs, 0)} ms`);
+  log(`in-memory facets of every field (gender = Men): p50 ${fmt(summarize(facetTimes.latencies).p50, 2)} ms; identical top 8 (ids, order, scores to 1e-5) as the store's exact search: ${same} of ${idx.length}`);
+  await memory.close();
   await ctx.close();
-  await rm(dataDir, { recursive: true, force: true });
+
+  const loadEnd = os.loadavg();
+  const summary = {
+    bench: 'vitrine', quick, note: args.note, date: new Date().toISOString(), machine, loadAverage: { start: loadStart, end: loadEnd },
+    model: { id: path.basename(model.id), dimension: model.dimension, hash: model.hash.slice(0, 12) },
+    catalog: { products: indexed.length, indexed: indexedOk },
+    indexing: {
+      wallSeconds: run.wallSeconds, reportedSeconds: reportedWall, itemsPerSecond: indexRate, cpuSeconds: run.cpuSeconds, coresBusy: run.cpuSeconds / run.wallSeconds, peakRssMiB: run.peakRssMiB,
+      rawEncoderPerSecond: rawRate, encodeOnlyPerSecond: encodeOnlyRate, ratioToRaw: indexRate / rawRate, fullCatalogSecondsAtThisRate: 44_441 / indexRate, stageSeconds: stageLine,
+    },
+    serve: {
+      coldStartMs: coldStarts, rssReadyMiB: serverStats.rssReadyMiB, threadsReady: serverStats.threadsReady, firstFacetedQueryMs: firstFaceted,
+      queriesServed: served, rssAfterMiB: after.rssMiB, threadsAfter: after.threads, cpuMsPerSequentialQuery: (cpuSeq * 1000) / sequential.length, qpsConcurrent,
+    },
+    http, inProcess, vectorSearch, queriesPerKind: nQueries, concurrency,
+  };
+  log(`\nBENCH_JSON ${JSON.stringify(summary)}`);
+  if (args.json) await writeFile(args.json, `${JSON.stringify(summary, null, 2)}\n`);
+  if (!args.keep) await rm(work, { recursive: true, force: true });
+  else log(`kept ${work}`);
 }
 
 await main();

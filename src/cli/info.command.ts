@@ -1,7 +1,7 @@
 // `vitrine info`: what the data dir holds and which model built it; NO_INDEX (and nothing created) where no index is.
 import type { Command } from 'commander';
 import { action, configFrom, type GlobalFlags } from './common.js';
-import { buildInfoContext } from '../context.js';
+import { buildInfoContext, servedSearch } from '../context.js';
 
 export function registerInfoCommand(program: Command): void {
   program
@@ -13,7 +13,8 @@ export function registerInfoCommand(program: Command): void {
     .option('--config <file>', 'JSON config file')
     .action(
       action(async (flags: GlobalFlags & { json?: boolean }) => {
-        const ctx = await buildInfoContext(configFrom({ data: flags.data, store: flags.store, config: flags.config }));
+        const config = configFrom({ data: flags.data, store: flags.store, config: flags.config });
+        const ctx = await buildInfoContext(config);
         const { manifest } = ctx;
         let count: number;
         try {
@@ -30,12 +31,13 @@ export function registerInfoCommand(program: Command): void {
           attributeFields: manifest.attributeFields,
           createdAt: manifest.createdAt,
           updatedAt: manifest.updatedAt,
+          search: servedSearch(config, count),
         };
         if (flags.json) process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
         else
           process.stdout.write(
             `store: ${info.store}\nproducts: ${info.count}\nmodel: ${info.model}\nmodel hash: ${info.modelHash}\ndimension: ${info.dimension}\n` +
-              `fields: ${info.attributeFields.join(', ')}\nupdated: ${info.updatedAt}\n`,
+              `fields: ${info.attributeFields.join(', ')}\nupdated: ${info.updatedAt}\nsearch (serve): ${info.search.description}\n`,
           );
       }),
     );

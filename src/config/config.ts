@@ -12,6 +12,8 @@ const fieldList = z.preprocess(
 );
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** true/false, also as the strings an environment variable holds (true, false, 1, 0). */
+const booleanFrom = z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean());
 
 /** The search mode of a text query that names none: the rule and the val figures that chose it are in the README. */
 export const DEFAULT_SEARCH_MODE = 'vector' as const;
@@ -65,6 +67,10 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** serve: keep the embedded index in memory and answer searches, counts and facets from it. */
+    inMemoryIndex: booleanFrom.default(true),
+    /** serve: approximate (HNSW) search at and above this many products, exact below. */
+    annMinProducts: intFrom(1, 1_000_000_000).default(200_000),
   })
   .strict();
 
@@ -95,6 +101,8 @@ const ENV_KEYS: Record<string, keyof z.infer<typeof ConfigSchema>> = {
   VITRINE_CACHE_EMBEDDING_BYTES: 'cacheEmbeddingBytes',
   VITRINE_SEARCH_MODE: 'searchMode',
   VITRINE_FACET_FIELDS: 'facetFields',
+  VITRINE_IN_MEMORY_INDEX: 'inMemoryIndex',
+  VITRINE_ANN_MIN_PRODUCTS: 'annMinProducts',
 };
 
 /** Environment variables that configure Vitrine, for the README and `--help`. */

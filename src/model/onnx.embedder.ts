@@ -17,6 +17,8 @@ export interface OnnxEmbedderOptions {
   id?: string;
   /** ONNX Runtime intra-op threads; defaults to the machine's cores. */
   threads?: number;
+  /** Let idle pool threads spin-wait for work (ONNX Runtime's default); off unless a bench compares. */
+  spinning?: boolean;
   /** Largest batch sent to one session run. */
   maxBatch?: number;
   imageLimits?: ImageLimits;
@@ -96,8 +98,12 @@ export class OnnxEmbedder implements Embedder {
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       intraOpNumThreads: options.threads ?? Math.max(1, os.availableParallelism()),
       interOpNumThreads: 1,
+      executionMode: 'sequential',
       graphOptimizationLevel: 'all',
       executionProviders: ['cpu'],
+      // Pool threads that spin between runs burn the cores the rest of a query server needs (issue 11: 272 of 482
+      // server CPU-seconds for about 10 s of encoding); without spinning they sleep until the next run.
+      extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' }, inter_op: { allow_spinning: options.spinning ? '1' : '0' } } },
     };
     let textSession: ort.InferenceSession;
     let visionSession: ort.InferenceSession;

@@ -108,8 +108,8 @@ interface Candidate extends StoredHit {
 interface ResultSet {
   /** After filters, best first. */
   ranked: Candidate[];
-  /** Before filters (facets ignore each field's own filter, so they count over this). */
-  attributesBeforeFilters: Attributes[] | null;
+  /** Ids before filters (facets ignore each field's own filter, so they count over these). */
+  idsBeforeFilters: string[];
 }
 
 export class SearchService {
@@ -239,7 +239,13 @@ export class SearchService {
       const set = await this.resultSet({ mode, text, vector, filters: resolved.filters, excludeIds, keep });
       total = set.ranked.length;
       page = set.ranked.slice(offset, offset + k);
-      if (facetFields && set.attributesBeforeFilters) facets = countFacets(set.attributesBeforeFilters, facetFields, resolved.filters);
+      if (facetFields) {
+        const within = set.idsBeforeFilters;
+        // Counted by the store (its in-memory columns where it keeps them) over the query's own result set.
+        facets = await this.observe.stage('metadata_lookup', { 'vitrine.lookup': 'facets', 'vitrine.candidates': within.length }, () =>
+          this.deps.store.facets(facetFields, filters, { within }),
+        );
+      }
       const unknown = page.filter((c) => c.cosine === undefined).map((c) => c.id);
       if (unknown.length > 0) {
         const cosines = await this.observe.stage('vector_search', { 'vitrine.lookup': 'similarity', 'vitrine.k': unknown.length }, () => this.deps.store.similarities(vector, unknown));
@@ -314,7 +320,7 @@ export class SearchService {
       const fused = fuseRankings({ vector: fromVector.filter(accepted), keyword: fromKeyword.filter(accepted) }, this.hybrid);
       ranked = fused.map(({ id, score }) => ({ ...members.get(id)!, score }));
     }
-    return { ranked, attributesBeforeFilters: [...members.values()].map((c) => c.attributes) };
+    return { ranked, idsBeforeFilters: [...members.keys()] };
   }
 
   /** The model's score calibration for a kind of query (house model v2 ships one; without it, the cosine). */

@@ -22,7 +22,9 @@ export const healthRoutes: RouteSpec[] = [
         try {
           const count = await ctx.store.count();
           const manifest = ctx.embedder.manifest;
-          const ready: Readiness = { status: 'ready', model: manifest.id, modelHash: manifest.hash, dimension: manifest.dimension, count };
+          const reads = ctx.store.readState?.();
+          const search: Readiness['search'] = reads ? { mode: reads.mode, ...(reads.ann ? { ann: reads.ann } : {}) } : { mode: 'store' };
+          const ready: Readiness = { status: 'ready', model: manifest.id, modelHash: manifest.hash, dimension: manifest.dimension, count, search };
           return ready;
         } catch {
           return unready({ code: 'STORE_ERROR', message: 'the vector store does not answer' });

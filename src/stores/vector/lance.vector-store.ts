@@ -6,13 +6,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
-import { Field, FixedSizeList, Float32, Schema, Utf8 } from 'apache-arrow';
+import { Field, FixedSizeList, Float32, Schema, Utf8, type RecordBatch, type Vector as ArrowVector } from 'apache-arrow';
 import { AppError, errorMessage } from '../../errors/app-error.js';
 import { countFacets, type NormalizedFilters } from '../../domain/filters.js';
 import { publicManifest, type StoreManifest } from '../../domain/manifest.js';
 import type { Attributes, Facets, IndexedRecord } from '../../domain/types.js';
 import type { StoreLocation } from './model-guard.js';
-import { attributeColumns, VectorStoreKernel, type ManifestDecision, type NearestQuery, type VectorStoreDriver } from './store-kernel.js';
+import { attributeColumns, VectorStoreKernel, type InMemoryReads, type ManifestDecision, type NearestQuery, type VectorStoreDriver } from './store-kernel.js';
 import type { StoredHit, StoredItem, StoredRecord } from './vector-store.js';
 
 const TABLE = 'products';
@@ -25,6 +25,8 @@ interface LanceManifest extends StoreManifest {
 
 export interface LanceStoreOptions {
   dataDir: string;
+  /** Keep the index in memory and answer reads from it (a server); the table stays the truth. */
+  inMemory?: InMemoryReads;
 }
 
 type Row = Record<string, unknown>;
@@ -40,6 +42,11 @@ export function lanceLocation(dataDir: string): StoreLocation {
     reindexHint: `re-index with this model into a new data dir (vitrine index <catalog> --data <new dir> --model <model>), or delete ${dir} and index again`,
     indexFlags: `--data ${dir}`,
   };
+}
+
+/** Row i of a FixedSizeList<Float32> column, copied into its own Float32Array. */
+function vectorRows(column: ArrowVector): (i: number) => Float32Array {
+  return (i) => Float32Array.from((column.get(i) as ArrowVector).toArray() as Float32Array);
 }
 
 class LanceDriver implements VectorStoreDriver {
@@ -259,19 +266,55 @@ class LanceDriver implements VectorStoreDriver {
     return countFacets(items.map((i) => i.attributes), fields, filters);
   }
 
+  /**
+   * Every record in batches, read as Arrow record batches straight from one query (no offset paging, which would
+   * read the table again for every page), vectors copied out of the batch's contiguous float buffer.
+   */
   async *scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<StoredRecord[]> {
     const table = await this.openTable();
     if (!table) return;
-    const total = await table.countRows();
-    const columns = ['id', 'title', 'image_ref', 'content_hash', 'attributes_json', ...(options.withVector ? ['vector'] : [])];
-    for (let offset = 0; offset < total; offset += options.batchSize) {
-      const rows = (await table.query().select(columns).offset(offset).limit(options.batchSize).toArray()) as Row[];
-      yield rows.map((r) => {
-        const item: StoredRecord = this.rowToItem(r);
-        if (options.withVector) item.vector = Float32Array.from(r.vector as Iterable<number>);
-        return item;
-      });
+    yield* this.rowsOf(table.query().select(this.columnsRead(options.withVector)), options);
+  }
+
+  /** The records of these ids that exist, with their vectors (for the in-memory read path's catch-up). */
+  async recordsById(ids: readonly string[]): Promise<StoredRecord[]> {
+    const table = await this.openTable();
+    const out: StoredRecord[] = [];
+    if (!table) return out;
+    for (let i = 0; i < ids.length; i += 500) {
+      const query = table.query().where(this.inList(ids.slice(i, i + 500))).select(this.columnsRead(true));
+      for await (const batch of this.rowsOf(query, { batchSize: 500, withVector: true })) out.push(...batch);
     }
+    return out;
+  }
+
+  private columnsRead(withVector: boolean): string[] {
+    return ['id', 'title', 'image_ref', 'content_hash', 'attributes_json', ...(withVector ? ['vector'] : [])];
+  }
+
+  private async *rowsOf(query: lancedb.Query, options: { batchSize: number; withVector: boolean }): AsyncIterable<StoredRecord[]> {
+    let pending: StoredRecord[] = [];
+    for await (const batch of query as AsyncIterable<RecordBatch>) {
+      const column = (name: string) => batch.getChild(name)!;
+      const [ids, titles, refs, hashes, attrs] = ['id', 'title', 'image_ref', 'content_hash', 'attributes_json'].map(column);
+      const vectors = options.withVector ? vectorRows(column('vector')) : null;
+      for (let i = 0; i < batch.numRows; i++) {
+        const record: StoredRecord = {
+          id: String(ids.get(i)),
+          title: String(titles.get(i)),
+          imageRef: String(refs.get(i)),
+          contentHash: String(hashes.get(i)),
+          attributes: JSON.parse(String(attrs.get(i))) as Attributes,
+        };
+        if (vectors) record.vector = vectors(i);
+        pending.push(record);
+        if (pending.length >= options.batchSize) {
+          yield pending;
+          pending = [];
+        }
+      }
+    }
+    if (pending.length > 0) yield pending;
   }
 
   /** Compacts the fragments left by many small writes; run after an indexing run. */
@@ -300,7 +343,7 @@ class LanceDriver implements VectorStoreDriver {
 
 export class LanceVectorStore extends VectorStoreKernel {
   static async open(options: LanceStoreOptions): Promise<LanceVectorStore> {
-    return new LanceVectorStore(new LanceDriver(path.resolve(options.dataDir))).load();
+    return new LanceVectorStore(new LanceDriver(path.resolve(options.dataDir)), { inMemory: options.inMemory }).load();
   }
 }
 

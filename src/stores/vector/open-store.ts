@@ -9,6 +9,7 @@ import { AppError } from '../../errors/app-error.js';
 import { redactUrl } from './model-guard.js';
 import { openLanceStore } from './lance.vector-store.js';
 import type { VectorStore } from './vector-store.js';
+import type { InMemoryReads } from './store-kernel.js';
 
 export interface OpenStoreOptions {
   /** Store URL; when absent, the embedded LanceDB store in dataDir. */
@@ -16,6 +17,8 @@ export interface OpenStoreOptions {
   dataDir: string;
   /** API keys of hosted stores (config's qdrantApiKey and pineconeApiKey). */
   apiKeys?: { qdrant?: string; pinecone?: string };
+  /** The embedded store only: keep the index in memory and answer reads from it (serve). */
+  inMemory?: InMemoryReads;
 }
 
 export const STORE_URL_FORMS = 'lance:<dir>, postgres://user:pass@host:port/db?table=products, qdrant://host:6333/collection, pinecone://index';
@@ -27,7 +30,7 @@ export function storeUrl(options: Pick<OpenStoreOptions, 'url' | 'dataDir'>): st
 
 export async function openVectorStore(options: OpenStoreOptions): Promise<VectorStore> {
   const url = storeUrl(options);
-  if (url.startsWith('lance:')) return openLanceStore({ dataDir: url.slice('lance:'.length) || options.dataDir });
+  if (url.startsWith('lance:')) return openLanceStore({ dataDir: url.slice('lance:'.length) || options.dataDir, inMemory: options.inMemory });
   if (/^postgres(ql)?:\/\//.test(url)) {
     const { openPgVectorStore } = await import('./pgvector.vector-store.js');
     return openPgVectorStore({ url });

@@ -4,7 +4,9 @@
 // driver (new fields bound, dimensions, one record per id), validates filters against the index's fields (looking
 // again once when another process may have added a field) and resolves their values to the stored spelling (case
 // and spaces forgiven), ranks and pages hits (domain/ranking.ts), and keeps the keyword index of hybrid search
-// (keyword-index.ts) in step with the index version, for every store alike.
+// (keyword-index.ts) in step with the index version, for every store alike. Where a driver can feed it (a version
+// token and reads by id), it also keeps the index in memory and answers reads from that copy
+// (memory-index/memory.read-path.ts), with the driver's own search kept as the reference.
 //
 // Example (an adapter):
 //   export class MyVectorStore extends VectorStoreKernel {
@@ -12,14 +14,15 @@
 //   }
 import { isAppError } from '../../errors/app-error.js';
 import { defaultFacetFields } from '../../domain/facets.js';
-import { normalizeFilters, resolveFilterValues, type NormalizedFilters, type ResolvedFilters } from '../../domain/filters.js';
+import { countFacets, normalizeFilters, resolveFilterValues, type NormalizedFilters, type ResolvedFilters } from '../../domain/filters.js';
 import { newStoreManifest, publicManifest, type ModelManifest, type StoreManifest } from '../../domain/manifest.js';
 import { rankPage } from '../../domain/ranking.js';
 import { dot } from '../../domain/vector-math.js';
-import type { Facets, Filters, IndexedRecord } from '../../domain/types.js';
+import type { Attributes, Facets, Filters, IndexedRecord } from '../../domain/types.js';
 import { checkModel, checkQueryDimension, checkRecordDimensions, noIndexError, type StoreLocation } from './model-guard.js';
 import { KeywordIndex } from './keyword-index.js';
 import type { KeywordSearchOptions, StoredHit, StoredRecord, VectorSearchOptions, VectorStore } from './vector-store.js';
+import { MemoryReadPath, type MemoryReadPathOptions, type ReadPathState } from './memory-index/memory.read-path.js';
 
 /** What the kernel asks a driver for: the best `limit` candidates of a query, in any order. */
 export interface NearestQuery {
@@ -63,13 +66,18 @@ export interface VectorStoreDriver extends Pick<VectorStore, 'location' | 'scan'
   facets(fields: string[], filters: NormalizedFilters, manifest: StoreManifest): Promise<Facets>;
   /** Stored vectors of the ids present, in one round trip; without it the kernel asks `get` once per id. */
   vectorsOf?(ids: readonly string[]): Promise<Map<string, Float32Array>>;
+  /** The records of these ids that exist, with vectors; with version(), it lets the kernel keep a copy in memory. */
+  recordsById?(ids: readonly string[]): Promise<StoredRecord[]>;
 }
 
-/** What the keyword side searches: the words of every product, and its record to answer with. */
+/**
+ * What the keyword side searches: the words of every product, and (for stores without an in-memory copy) its record
+ * to answer with.
+ */
 interface KeywordSnapshot {
   version: string;
   index: KeywordIndex;
-  records: Map<string, Omit<StoredHit, 'score'>>;
+  records: Map<string, Omit<StoredHit, 'score'>> | null;
 }
 
 /**
@@ -108,6 +116,14 @@ export function decideBind(current: StoreManifest | null, model: ModelManifest, 
   return { ...current, attributeFields: [...current.attributeFields, ...added], updatedAt: now };
 }
 
+/** The in-memory read path's settings (memory-index/memory.read-path.ts), for drivers that can feed one. */
+export type InMemoryReads = Omit<MemoryReadPathOptions, 'dim'>;
+
+export interface KernelOptions {
+  /** Answer searches, gets, counts and facets from a copy in memory, kept in step with the store's version. */
+  inMemory?: InMemoryReads;
+}
+
 export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> implements VectorStore {
   private manifest: StoreManifest | null = null;
   /** Writes made through this kernel: the version of stores that have no version token of their own. */
@@ -115,6 +131,7 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
   private keyword: { version: string; snapshot: Promise<KeywordSnapshot> } | null = null;
   /** field -> the distinct stored values, for resolving filter values; per index version. */
   private knownValues: { version: string; values: Promise<Map<string, string[]>> } | null = null;
+  private readPath: MemoryReadPath | null = null;
   /** The model readers expect (expectModel): every manifest read is checked against it. */
   private expected: ModelManifest | null = null;
   readonly version?: () => Promise<string>;
@@ -122,7 +139,10 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
   readonly createAnnIndex?: () => Promise<void>;
   readonly drop?: () => Promise<void>;
 
-  constructor(protected readonly driver: D) {
+  constructor(
+    protected readonly driver: D,
+    private readonly options: KernelOptions = {},
+  ) {
     const { version, optimize, createAnnIndex, drop } = driver;
     if (version) this.version = () => version.call(driver);
     if (optimize) this.optimize = async () => ((await this.current()) ? optimize.call(driver) : undefined);
@@ -133,9 +153,37 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
       };
     if (drop)
       this.drop = async () => {
+        await this.readPath?.close();
+        this.readPath = null;
         await drop.call(driver);
         this.manifest = null;
       };
+  }
+
+  /**
+   * The in-memory copy to read from, when this store keeps one and it is loaded (it catches up with the store's
+   * version in the background; null while it loads for the first time, so the driver answers meanwhile).
+   */
+  private async reads(manifest: StoreManifest, wait = false): Promise<MemoryReadPath | null> {
+    const { driver } = this;
+    if (!this.options.inMemory || !driver.version || !driver.recordsById) return null;
+    this.readPath ??= new MemoryReadPath(
+      { version: () => driver.version!(), scan: (o) => driver.scan(o), records: (ids) => driver.recordsById!(ids) },
+      { ...this.options.inMemory, dim: manifest.model.dimension },
+    );
+    return this.readPath.reader({ wait });
+  }
+
+  /** Loads the in-memory copy (a server calls it before it reports ready); null where the store keeps none. */
+  async prepareReads(): Promise<ReadPathState | null> {
+    const manifest = await this.current();
+    if (!manifest) return null;
+    return (await this.reads(manifest, true))?.state() ?? null;
+  }
+
+  /** Where searches are answered now: the in-memory copy's state, or null when the store answers them itself. */
+  readState(): ReadPathState | null {
+    return this.readPath?.state() ?? null;
   }
 
   get location(): StoreLocation {
@@ -193,8 +241,8 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
   private async storedValues(manifest: StoreManifest): Promise<Map<string, string[]>> {
     const version = await this.versionToken();
     if (this.knownValues?.version !== version) {
-      const values = this.driver
-        .facets(manifest.attributeFields, new Map(), manifest)
+      const values = this.reads(manifest)
+        .then((reads) => (reads ? reads.facets(manifest.attributeFields, new Map()) : this.driver.facets(manifest.attributeFields, new Map(), manifest)))
         .then((facets) => new Map(Object.entries(facets).map(([field, counts]) => [field, counts.map((c) => c.value)])));
       // A failed read is not kept: the next call tries again.
       values.catch(() => {
@@ -209,7 +257,9 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
   private async keywordSnapshot(): Promise<KeywordSnapshot> {
     const version = await this.versionToken();
     if (this.keyword?.version !== version) {
-      const snapshot = this.buildKeywordSnapshot(version);
+      const manifest = await this.required();
+      const inMemory = (await this.reads(manifest)) !== null;
+      const snapshot = this.buildKeywordSnapshot(version, !inMemory);
       snapshot.catch(() => {
         if (this.keyword?.snapshot === snapshot) this.keyword = null;
       });
@@ -218,12 +268,14 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     return this.keyword.snapshot;
   }
 
-  private async buildKeywordSnapshot(version: string): Promise<KeywordSnapshot> {
+  private async buildKeywordSnapshot(version: string, keepRecords: boolean): Promise<KeywordSnapshot> {
     const records = new Map<string, Omit<StoredHit, 'score'>>();
+    const documents: { id: string; title: string; attributes: Attributes }[] = [];
     const distinct = new Map<string, Set<string>>();
     for await (const batch of this.driver.scan({ batchSize: 5000, withVector: false })) {
       for (const { id, title, imageRef, attributes } of batch) {
-        records.set(id, { id, title, imageRef, attributes });
+        documents.push({ id, title, attributes });
+        if (keepRecords) records.set(id, { id, title, imageRef, attributes });
         for (const [field, value] of Object.entries(attributes)) {
           let values = distinct.get(field);
           if (!values) distinct.set(field, (values = new Set()));
@@ -235,9 +287,9 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     const fields = defaultFacetFields({
       fields: [...distinct.keys()],
       distinctValues: Object.fromEntries([...distinct].map(([field, values]) => [field, values.size])),
-      products: records.size,
+      products: documents.length,
     });
-    return { version, index: KeywordIndex.build(records.values(), fields), records };
+    return { version, index: KeywordIndex.build(documents, fields), records: keepRecords ? records : null };
   }
 
   async readManifest(): Promise<StoreManifest | null> {
@@ -264,20 +316,25 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
       manifest = await this.required();
     }
     checkRecordDimensions(records, manifest.model.dimension);
+    const unique = lastPerId(records);
     try {
-      await this.driver.write(lastPerId(records), manifest);
+      await this.driver.write(unique, manifest);
     } finally {
       this.localWrites++;
     }
+    if (this.readPath?.loaded) this.readPath.wrote(unique, await this.driver.version!());
   }
 
   async delete(ids: string[]): Promise<number> {
     if (ids.length === 0 || !(await this.current())) return 0;
+    let removed: number;
     try {
-      return await this.driver.remove(ids);
+      removed = await this.driver.remove(ids);
     } finally {
       this.localWrites++;
     }
+    if (this.readPath?.loaded) this.readPath.removed(ids, await this.driver.version!());
+    return removed;
   }
 
   async contentHashes(ids: string[]): Promise<Map<string, string>> {
@@ -286,7 +343,10 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
   }
 
   async get(id: string, options: { withVector?: boolean } = {}): Promise<StoredRecord | null> {
-    if (!(await this.current())) return null;
+    const manifest = await this.current();
+    if (!manifest) return null;
+    const reads = await this.reads(manifest);
+    if (reads) return reads.get(id, options.withVector ?? false);
     return this.driver.get(id, options.withVector ?? false);
   }
 
@@ -295,6 +355,8 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     checkQueryDimension(options.vector, bound.model.dimension);
     const { manifest, filters } = await this.normalized(options.filters, bound);
     const offset = options.offset ?? 0;
+    const reads = await this.reads(manifest);
+    if (reads) return reads.search({ vector: options.vector, k: options.k, offset, filters, minScore: options.minScore, excludeIds: options.excludeIds ?? [] });
     const candidates = await this.driver.nearest({ vector: options.vector, limit: offset + options.k, filters, excludeIds: options.excludeIds ?? [] }, manifest);
     return rankPage(candidates, { offset, k: options.k, minScore: options.minScore }).map(({ id, score, title, imageRef, attributes }) => ({
       id,
@@ -306,14 +368,16 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
   }
 
   async keywordSearch(options: KeywordSearchOptions): Promise<StoredHit[]> {
-    await this.required();
+    const manifest = await this.required();
     const snapshot = await this.keywordSnapshot();
     const excluded = new Set(options.excludeIds ?? []);
     const matches = snapshot.index.search({ text: options.text, accept: excluded.size > 0 ? (id) => !excluded.has(id) : undefined });
+    // Records from the in-memory copy where the store keeps one (no second copy of them), else the snapshot's own.
+    const reads = snapshot.records ? null : await this.reads(manifest);
     const hits: StoredHit[] = [];
     for (const { id, score } of matches) {
-      const record = snapshot.records.get(id);
-      if (record) hits.push({ ...record, score });
+      const record = snapshot.records ? snapshot.records.get(id) : reads?.get(id, false);
+      if (record) hits.push({ id, title: record.title, imageRef: record.imageRef, attributes: record.attributes, score });
     }
     return hits;
   }
@@ -323,7 +387,14 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     checkQueryDimension(vector, manifest.model.dimension);
     const unique = [...new Set(ids)];
     let vectors: Map<string, Float32Array>;
-    if (this.driver.vectorsOf) vectors = await this.driver.vectorsOf(unique);
+    const reads = await this.reads(manifest);
+    if (reads) {
+      vectors = new Map();
+      for (const id of unique) {
+        const vector = reads.get(id, true)?.vector;
+        if (vector) vectors.set(id, vector);
+      }
+    } else if (this.driver.vectorsOf) vectors = await this.driver.vectorsOf(unique);
     else {
       vectors = new Map();
       for (const id of unique) {
@@ -346,10 +417,12 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     const current = await this.current();
     if (!current) return 0;
     const { manifest, filters: normalized } = await this.normalized(filters, current);
+    const reads = await this.reads(manifest);
+    if (reads) return reads.count(normalized);
     return this.driver.count(normalized, manifest);
   }
 
-  async facets(fields: string[], filters?: Filters): Promise<Facets> {
+  async facets(fields: string[], filters?: Filters, options: { within?: readonly string[] } = {}): Promise<Facets> {
     const current = await this.current();
     // Every asked field must be known, like a filter on it would have to be.
     const asFilters = Object.fromEntries(fields.map((f) => [f, []]));
@@ -359,6 +432,19 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     }
     const { manifest } = await this.normalized(asFilters, current);
     const { filters: normalized } = await this.normalized(filters, manifest);
+    const reads = await this.reads(manifest);
+    if (options.within) {
+      // A query's result set: the in-memory columns count it; otherwise the keyword side's records do.
+      if (reads) return reads.facets(fields, normalized, options.within);
+      const snapshot = await this.keywordSnapshot();
+      const attributes: Attributes[] = [];
+      for (const id of options.within) {
+        const record = snapshot.records?.get(id);
+        if (record) attributes.push(record.attributes);
+      }
+      return countFacets(attributes, fields, normalized);
+    }
+    if (reads) return reads.facets(fields, normalized);
     return this.driver.facets(fields, normalized, this.manifest ?? manifest);
   }
 
@@ -368,6 +454,8 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
   }
 
   async close(): Promise<void> {
+    await this.readPath?.close();
+    this.readPath = null;
     await this.driver.close();
   }
 }

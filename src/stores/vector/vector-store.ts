@@ -5,6 +5,7 @@ import type { ModelManifest, StoreManifest } from '../../domain/manifest.js';
 import type { ResolvedFilters } from '../../domain/filters.js';
 import type { Facets, Filters, IndexedRecord, Attributes } from '../../domain/types.js';
 import type { StoreLocation } from './model-guard.js';
+import type { ReadPathState } from './memory-index/memory.read-path.js';
 
 export type { StoreManifest };
 
@@ -83,8 +84,11 @@ export interface VectorStore {
    */
   resolveFilters(filters?: Filters): Promise<ResolvedFilters>;
   count(filters?: Filters): Promise<number>;
-  /** Value counts per field over the products matching `filters` (each field ignores its own filter). */
-  facets(fields: string[], filters?: Filters): Promise<Facets>;
+  /**
+   * Value counts per field over the products matching `filters` (each field ignores its own filter); over the
+   * products `within` only when given (a query's result set, so facets follow the query).
+   */
+  facets(fields: string[], filters?: Filters, options?: { within?: readonly string[] }): Promise<Facets>;
   /** Streams every record in batches (for eval and migration). */
   scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<StoredRecord[]>;
   /**
@@ -96,6 +100,13 @@ export interface VectorStore {
   optimize?(): Promise<void>;
   /** Builds an approximate (HNSW) index on request; absent where the store builds one itself. */
   createAnnIndex?(): Promise<void>;
+  /**
+   * Loads the store's in-memory read path where it keeps one (a server calls it before it reports ready); returns
+   * its state, or null where the store answers reads itself.
+   */
+  prepareReads?(): Promise<ReadPathState | null>;
+  /** Where searches are answered now (for /readyz): the in-memory copy's state, or null. */
+  readState?(): ReadPathState | null;
   /** Deletes the whole index, manifest included (tests, benches, starting over); absent where a folder is simply removed. */
   drop?(): Promise<void>;
   close(): Promise<void>;

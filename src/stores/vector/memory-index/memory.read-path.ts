@@ -1,0 +1,193 @@
+// The store kernel's fast read path: a copy of an index in memory (MemoryVectorIndex plus each product's title,
+// photo reference and content hash) that answers search, get, count and facets, kept in step with the store's
+// version. The store stays the truth and its own search the reference: the copy is loaded from it, follows this
+// process's writes as they are made, and catches up with another process's writes by comparing content hashes
+// (only changed products are read again), swapping in each new state at once so a reader never sees a mix.
+import type { NormalizedFilters } from '../../../domain/filters.js';
+import type { Facets } from '../../../domain/types.js';
+import type { StoredHit, StoredRecord } from '../vector-store.js';
+import type { AnnIndexFactory } from './ann-index.js';
+import { MemoryVectorIndex, type SearchPath } from './memory.vector-index.js';
+
+/** What the read path needs from a store driver. */
+export interface ReadPathSource {
+  /** An opaque token that changes with every commit (another process's included). */
+  version(): Promise<string>;
+  /** Every record, with vectors when asked, in batches. */
+  scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<StoredRecord[]>;
+  /** The records of these ids that exist, with vectors. */
+  records(ids: readonly string[]): Promise<StoredRecord[]>;
+}
+
+export interface MemoryReadPathOptions {
+  dim: number;
+  /** Approximate search at and above this many products (exact below). */
+  annMinProducts: number;
+  /** Builds the approximate index; none: always exact. */
+  ann?: AnnIndexFactory;
+  /** ONNX Runtime threads for one scoring run. */
+  threads?: number;
+}
+
+/** Where searches are answered, for `info` and `/readyz`. */
+export interface ReadPathState {
+  mode: 'exact' | 'ann' | 'loading';
+  products: number;
+  /** The ANN settings in words, while it is used. */
+  ann?: string;
+  /** Store version the copy reflects. */
+  version: string | null;
+}
+
+interface Payload {
+  title: string;
+  imageRef: string;
+  contentHash: string;
+}
+
+/** One consistent state: the index and its products' payloads at one store version. */
+interface Snapshot {
+  index: MemoryVectorIndex;
+  payload: Map<string, Payload>;
+  version: string;
+}
+
+const SCAN_BATCH = 10_000;
+/** Above this share of changed products a catch-up reloads everything instead of reading products one by one. */
+const RELOAD_SHARE = 0.25;
+
+export class MemoryReadPath {
+  private current: Snapshot | null = null;
+  private syncing: Promise<void> | null = null;
+  private lastError: unknown = null;
+
+  constructor(
+    private readonly source: ReadPathSource,
+    private readonly options: MemoryReadPathOptions,
+  ) {}
+
+  /** The copy if it has been loaded (it may trail the store by one catch-up). */
+  get loaded(): boolean {
+    return this.current !== null;
+  }
+
+  state(): ReadPathState {
+    const s = this.current;
+    if (!s) return { mode: 'loading', products: 0, version: null };
+    const ann = s.index.annDescription;
+    return { mode: ann ? 'ann' : 'exact', products: s.index.size, version: s.version, ...(ann ? { ann } : {}) };
+  }
+
+  /** How the last search was answered (tests and benches). */
+  get lastPath(): SearchPath | null {
+    return this.current?.index.lastPath ?? null;
+  }
+
+  /**
+   * Starts a catch-up when the store has moved on; resolves with the copy to read from, or null while there is
+   * none yet. `wait`: resolve only once the copy reflects the version seen now (tests, first load).
+   */
+  async reader(options: { wait?: boolean } = {}): Promise<MemoryReadPath | null> {
+    const version = await this.source.version();
+    if (this.current?.version !== version) {
+      this.syncing ??= this.catchUp(version).finally(() => (this.syncing = null));
+      if (options.wait || !this.current) await this.syncing.catch(() => undefined);
+      if (options.wait && this.lastError) throw this.lastError;
+    }
+    return this.current ? this : null;
+  }
+
+  private async catchUp(version: string): Promise<void> {
+    try {
+      const s = this.current;
+      const hashes = new Map<string, string>();
+      if (s) for await (const batch of this.source.scan({ batchSize: SCAN_BATCH, withVector: false })) for (const r of batch) hashes.set(r.id, r.contentHash);
+      const changed = s ? [...hashes].filter(([id, hash]) => s.payload.get(id)?.contentHash !== hash).map(([id]) => id) : [];
+      if (!s || changed.length > RELOAD_SHARE * Math.max(hashes.size, 1)) {
+        this.current = await this.load(version);
+      } else {
+        const removed = [...s.payload.keys()].filter((id) => !hashes.has(id));
+        const records = changed.length > 0 ? await this.source.records(changed) : [];
+        // Applied in one synchronous step: a search sees the state before or after, never between.
+        s.index.delete(removed);
+        for (const id of removed) s.payload.delete(id);
+        this.apply(s, records);
+        s.version = version;
+      }
+      this.lastError = null;
+    } catch (e) {
+      this.lastError = e;
+      throw e;
+    }
+  }
+
+  private async load(version: string): Promise<Snapshot> {
+    const index = await MemoryVectorIndex.create({ dim: this.options.dim, threads: this.options.threads, ann: this.options.ann });
+    const snapshot: Snapshot = { index, payload: new Map(), version };
+    for await (const batch of this.source.scan({ batchSize: SCAN_BATCH, withVector: true })) this.apply(snapshot, batch);
+    if (this.options.ann && index.size >= this.options.annMinProducts) await index.buildAnn();
+    const previous = this.current;
+    if (previous && previous !== snapshot) setImmediate(() => void previous.index.close());
+    return snapshot;
+  }
+
+  private apply(s: Snapshot, records: readonly StoredRecord[]): void {
+    s.index.upsert(records.map((r) => ({ id: r.id, vector: r.vector!, attributes: r.attributes })));
+    for (const r of records) s.payload.set(r.id, { title: r.title, imageRef: r.imageRef, contentHash: r.contentHash });
+  }
+
+  /** This process's own write, made to the store just now: the copy follows it at once. */
+  wrote(records: readonly StoredRecord[], version: string): void {
+    const s = this.current;
+    if (!s) return;
+    this.apply(s, records);
+    s.version = version;
+  }
+
+  /** This process's own delete, made to the store just now. */
+  removed(ids: readonly string[], version: string): void {
+    const s = this.current;
+    if (!s) return;
+    s.index.delete(ids);
+    for (const id of ids) s.payload.delete(id);
+    s.version = version;
+  }
+
+  private snapshot(): Snapshot {
+    if (!this.current) throw new Error('the in-memory copy is not loaded');
+    return this.current;
+  }
+
+  /** Ranked and paged hits, as the kernel ranks a driver's candidates. */
+  async search(query: { vector: Float32Array; k: number; offset?: number; filters: NormalizedFilters; minScore?: number; excludeIds: readonly string[] }): Promise<StoredHit[]> {
+    const s = this.snapshot();
+    const hits = await s.index.search({ vector: query.vector, k: query.k, offset: query.offset, filters: query.filters, minScore: query.minScore, excludeIds: query.excludeIds });
+    return hits.map((h) => {
+      const p = s.payload.get(h.id)!;
+      return { id: h.id, score: h.score, title: p.title, imageRef: p.imageRef, attributes: s.index.attributesOf(h.id)! };
+    });
+  }
+
+  get(id: string, withVector: boolean): StoredRecord | null {
+    const s = this.snapshot();
+    const p = s.payload.get(id);
+    if (!p) return null;
+    const stored = s.index.get(id)!;
+    return { id, title: p.title, imageRef: p.imageRef, contentHash: p.contentHash, attributes: stored.attributes, ...(withVector ? { vector: stored.vector } : {}) };
+  }
+
+  count(filters: NormalizedFilters): number {
+    return this.snapshot().index.count(filters);
+  }
+
+  /** Disjunctive facet counts; over `ids` only when given (a query's matches). */
+  facets(fields: readonly string[], filters: NormalizedFilters, ids?: Iterable<string>): Facets {
+    return this.snapshot().index.facets(fields, filters, ids);
+  }
+
+  async close(): Promise<void> {
+    await this.syncing?.catch(() => undefined);
+    await this.current?.index.close();
+    this.current = null;
+  }
+}
