@@ -39,7 +39,7 @@ describe('SearchService', () => {
       cache: (name, hit) => void cacheEvents.push(`${name}:${hit ? 'hit' : 'miss'}`),
       indexed: () => undefined,
     };
-    return new SearchService({ embedder, store }, { limits: LIMITS, instrumentation, cache });
+    return new SearchService({ embedder, store }, { limits: LIMITS, instrumentation, cache, defaultMode: 'vector' });
   };
 
   beforeEach(async () => {

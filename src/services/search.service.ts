@@ -9,13 +9,13 @@ import { AppError } from '../errors/app-error.js';
 import { calibratedSimilarity, type ScoreCalibration } from '../domain/calibration.js';
 import { orderFacetFields, defaultFacetFields } from '../domain/facets.js';
 import { countFacets, matchesFilters, type NormalizedFilters, type UnmatchedFilterValue } from '../domain/filters.js';
-import { DEFAULT_FUSION, fuseRankings, type FusionParams } from '../domain/fusion.js';
+import { fuseRankings, type FusionParams } from '../domain/fusion.js';
 import { weightedMix } from '../domain/vector-math.js';
 import type { Attributes, Facets, Filters, Hit } from '../domain/types.js';
 import type { Embedder } from '../model/embedder.js';
 import type { StoredHit, VectorStore } from '../stores/vector/vector-store.js';
 import { noIndexError } from '../stores/vector/model-guard.js';
-import { DEFAULT_SEARCH_LIMITS, type SearchLimits } from '../config/config.js';
+import { DEFAULT_HYBRID_SETTINGS, DEFAULT_SEARCH_LIMITS, DEFAULT_SEARCH_MODE, type SearchLimits } from '../config/config.js';
 import { noInstrumentation, type Instrumentation } from './instrumentation.js';
 import { QueryCache, canonicalFilters, normalizeQueryText, sha256 } from './query-cache.js';
 
@@ -81,7 +81,7 @@ export interface SearchServiceOptions {
   instrumentation?: Instrumentation;
   /** Query cache; pass null to disable. */
   cache?: QueryCache<SearchResult> | null;
-  /** Mode of a text search that names none (default `vector`). */
+  /** Mode of a text search that names none (default: config's DEFAULT_SEARCH_MODE, hybrid). */
   defaultMode?: SearchMode;
   /** How hybrid search fuses the two rankings, and how many vector results it takes (config `hybrid`). */
   hybrid?: HybridSettings;
@@ -97,7 +97,7 @@ export interface HybridSettings extends FusionParams {
   vectorCandidates: number;
 }
 
-export const DEFAULT_HYBRID: Readonly<HybridSettings> = Object.freeze({ ...DEFAULT_FUSION, vectorCandidates: 100 });
+export const DEFAULT_HYBRID: Readonly<HybridSettings> = DEFAULT_HYBRID_SETTINGS;
 
 /** A product of a query's result set, before paging: its ranking score, cosine when known, and record. */
 interface Candidate extends StoredHit {
@@ -129,7 +129,7 @@ export class SearchService {
     this.limits = options.limits ?? DEFAULT_SEARCH_LIMITS;
     this.observe = options.instrumentation ?? noInstrumentation;
     this.cache = options.cache === undefined ? new QueryCache<SearchResult>() : options.cache;
-    this.defaultMode = options.defaultMode ?? 'vector';
+    this.defaultMode = options.defaultMode ?? DEFAULT_SEARCH_MODE;
     this.hybrid = options.hybrid ?? DEFAULT_HYBRID;
     this.facetFields = options.facetFields && options.facetFields.length > 0 ? options.facetFields : undefined;
   }

@@ -76,7 +76,7 @@ describe('wire schemas and config limits', () => {
       maxOffset: 10_000,
       maxQueryChars: 321,
       maxUploadBytes: 300_000,
-      defaultMode: 'vector',
+      defaultMode: 'hybrid',
       imageFormats: ['JPEG', 'PNG', 'WebP', 'GIF', 'AVIF', 'TIFF'],
       imageTypes: ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/heic', 'image/heif', 'image/tiff'],
     });
@@ -90,7 +90,7 @@ describe('wire schemas and config limits', () => {
     }
     expect(form.properties.image).toMatchObject({ type: 'string', format: 'binary' });
     expect(form.properties.image.description).toContain('JPEG, PNG, WebP, GIF, AVIF, TIFF');
-    expect(json.properties.mode).toMatchObject({ enum: ['vector', 'keyword', 'hybrid'], default: 'vector' });
+    expect(json.properties.mode).toMatchObject({ enum: ['vector', 'keyword', 'hybrid'], default: 'hybrid' });
     expect(form.properties.image.description).toContain('300000 bytes');
     expect((await app.inject({ method: 'POST', url: '/api/search', payload: { text: 'x', k: 7 } })).statusCode).toBe(200);
     const over = await app.inject({ method: 'POST', url: '/api/search', payload: { text: 'x', k: 8 } });
