@@ -165,6 +165,11 @@ const products = [
 ];
 const photos = { '/photos/p1.png': 'red', '/photos/p2.png': 'red', '/photos/p3.png': 'blue', '/photos/p4.png': 'green', '/photos/p5.png': 'black' };
 
+/** The attribute task over the colour catalog above, top 3, no heat map. */
+function colourQueries(runtime: ReturnType<typeof fakeRuntime>['runtime']) {
+  return { task: 'attribute' as const, models: ['fake'], products, catalog: { source: 'catalog.csv' }, ks: [3], cacheDir: '/cache', heatmapSize: 0, runtime };
+}
+
 describe('runRetrievalEval', () => {
   it('text-to-image from titles: figures by hand, and the saved gallery index is reused on the second run', async () => {
     const { runtime, embedders } = fakeRuntime(photos);
@@ -295,17 +300,7 @@ describe('runRetrievalEval', () => {
 
   it('attribute with a doc mix of image and title embeddings', async () => {
     const { runtime } = fakeRuntime(photos);
-    const base = {
-      task: 'attribute' as const,
-      models: ['fake'],
-      products,
-      catalog: { source: 'catalog.csv' },
-      queries: { kind: 'field-text' as const, field: 'baseColour', prompt: 'a photo of {} clothes' },
-      ks: [3],
-      cacheDir: '/cache',
-      heatmapSize: 0,
-      runtime,
-    };
+    const base = { ...colourQueries(runtime), queries: { kind: 'field-text' as const, field: 'baseColour', prompt: 'a photo of {} clothes' } };
     // Image only: "Red" finds p1, p2 but not p4 (green photo) in the top 3? Scores: p1 = p2 = 1, others 0; the tie at
     // 0 among p3, p4, p5 goes to p3 by id, so recall@3 for Red is 2/3.
     const imageOnly = await runRetrievalEval({ ...base, doc: 'image' });
@@ -319,17 +314,7 @@ describe('runRetrievalEval', () => {
 
   it('--mode: one run per search mode for text queries, keyword and hybrid through the search service', async () => {
     const { runtime } = fakeRuntime(photos);
-    const base = {
-      task: 'attribute' as const,
-      models: ['fake'],
-      products,
-      catalog: { source: 'catalog.csv' },
-      queries: { kind: 'field-text' as const, field: 'baseColour' },
-      ks: [3],
-      cacheDir: '/cache',
-      heatmapSize: 0,
-      runtime,
-    };
+    const base = { ...colourQueries(runtime), queries: { kind: 'field-text' as const, field: 'baseColour' } };
     const results = await runRetrievalEval({ ...base, modes: ['vector', 'keyword', 'hybrid'] });
     expect(results.runs.map((r) => r.mode)).toEqual(['vector', 'keyword', 'hybrid']);
     // By photo, "Red" misses p4 (a green photo); by words, its title "Red Cap" says red: keyword finds all three.
