@@ -88,7 +88,10 @@ class MemoryStore implements VectorStore {
     const words = options.text.toLowerCase().split(/\s+/);
     return [...this.records.values()]
       .filter((r) => words.every((w) => r.title.toLowerCase().includes(w)))
-      .map((r) => ({ id: r.id, title: r.title, imageRef: r.imageRef, attributes: r.attributes, score: 1 }));
+      .map((r) => ({ id: r.id, score: 1 }));
+  }
+  async recordsOf(ids: readonly string[]) {
+    return new Map(ids.filter((id) => this.records.has(id)).map((id) => [id, this.item(this.records.get(id)!)]));
   }
   async similarities(vector: Float32Array, ids: readonly string[]) {
     return new Map(ids.filter((id) => this.records.has(id)).map((id) => [id, dot(this.records.get(id)!.vector, vector)]));

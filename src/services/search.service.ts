@@ -99,9 +99,12 @@ export interface HybridSettings extends FusionParams {
 
 export const DEFAULT_HYBRID: Readonly<HybridSettings> = DEFAULT_HYBRID_SETTINGS;
 
-/** A product of a query's result set, before paging: its ranking score, cosine when known, and record. */
-interface Candidate extends StoredHit {
+/** A product of a query's result set, before paging: its ranking score, cosine and record when known. */
+interface Candidate {
+  id: string;
+  score: number;
   cosine?: number;
+  record?: Omit<StoredHit, 'score'>;
 }
 
 /** The whole result set of a query (before filters), in the order of the mode. */
@@ -230,7 +233,7 @@ export class SearchService {
         this.observe.stage('metadata_lookup', { 'vitrine.lookup': 'count', 'vitrine.filters': filterAttr }, () => this.deps.store.count(filters)),
         facetFields ? this.observe.stage('metadata_lookup', { 'vitrine.lookup': 'facets' }, () => this.deps.store.facets(facetFields, filters)) : undefined,
       ]);
-      page = stored.map((h) => ({ ...h, cosine: h.score }));
+      page = stored.map((h) => ({ id: h.id, score: h.score, cosine: h.score, record: h }));
       // "More like this" leaves its product out of the ranking; it leaves the counts too.
       const selfCounted = likeAttributes !== undefined && matchesFilters(likeAttributes, resolved.filters);
       total = count - (selfCounted ? 1 : 0);
@@ -251,6 +254,11 @@ export class SearchService {
         const cosines = await this.observe.stage('vector_search', { 'vitrine.lookup': 'similarity', 'vitrine.k': unknown.length }, () => this.deps.store.similarities(vector, unknown));
         page = page.map((c) => (c.cosine === undefined ? { ...c, cosine: cosines.get(c.id) ?? -1 } : c));
       }
+      const unread = page.filter((c) => !c.record).map((c) => c.id);
+      if (unread.length > 0) {
+        const records = await this.observe.stage('metadata_lookup', { 'vitrine.lookup': 'records', 'vitrine.k': unread.length }, () => this.deps.store.recordsOf(unread));
+        page = page.map((c) => (c.record ? c : { ...c, record: records.get(c.id) })).filter((c) => c.record);
+      }
     }
     const result: SearchResult = {
       mode,
@@ -258,9 +266,9 @@ export class SearchService {
         id: h.id,
         score: h.score,
         similarity: similarity(h.cosine ?? h.score),
-        title: h.title,
-        imageRef: h.imageRef,
-        attributes: h.attributes,
+        title: h.record!.title,
+        imageRef: h.record!.imageRef,
+        attributes: h.record!.attributes,
       })),
       k,
       offset,
@@ -295,13 +303,13 @@ export class SearchService {
       // A vector search cut by minScore may reach every pageable result; hybrid adds its best candidates.
       const depth = mode === 'vector' ? this.limits.maxOffset + this.limits.maxK : this.hybrid.vectorCandidates;
       const stored = await this.observe.stage('vector_search', { 'vitrine.k': depth, 'vitrine.mode': mode }, () => this.deps.store.search({ vector, k: depth, excludeIds }));
-      fromVector = stored.map((h) => ({ ...h, cosine: h.score })).filter((c) => keep(c.cosine));
+      fromVector = stored.map((h) => ({ id: h.id, score: h.score, cosine: h.score, record: h })).filter((c) => keep(c.cosine));
     }
     let fromKeyword: Candidate[] = [];
     if (mode !== 'vector') {
-      fromKeyword = await this.observe.stage('keyword_search', { 'vitrine.mode': mode }, () => this.deps.store.keywordSearch({ text, excludeIds }));
-      const known = new Map(fromVector.map((c) => [c.id, c.cosine]));
-      fromKeyword = fromKeyword.map((c) => ({ ...c, cosine: known.get(c.id) }));
+      const matches = await this.observe.stage('keyword_search', { 'vitrine.mode': mode }, () => this.deps.store.keywordSearch({ text, excludeIds }));
+      const known = new Map(fromVector.map((c) => [c.id, c]));
+      fromKeyword = matches.map((m) => ({ id: m.id, score: m.score, cosine: known.get(m.id)?.cosine, record: known.get(m.id)?.record }));
       if (cut) {
         const unknown = fromKeyword.filter((c) => c.cosine === undefined).map((c) => c.id);
         const cosines = unknown.length > 0 ? await this.deps.store.similarities(vector, unknown) : new Map<string, number>();
@@ -309,18 +317,28 @@ export class SearchService {
           .map((c) => (c.cosine === undefined ? { ...c, cosine: cosines.get(c.id) } : c))
           .filter((c) => c.cosine !== undefined && keep(c.cosine));
       }
+      // Filters read attributes: only then are the records of every match looked up (a common word matches many).
+      if (filters.size > 0) {
+        const unread = fromKeyword.filter((c) => !c.record).map((c) => c.id);
+        const records = await this.observe.stage('metadata_lookup', { 'vitrine.lookup': 'records', 'vitrine.k': unread.length }, () => this.deps.store.recordsOf(unread));
+        fromKeyword = fromKeyword.map((c) => (c.record ? c : { ...c, record: records.get(c.id) })).filter((c) => c.record);
+      }
     }
-    const members = new Map<string, Candidate>();
-    for (const c of [...fromKeyword, ...fromVector]) if (!members.has(c.id) || members.get(c.id)!.cosine === undefined) members.set(c.id, c);
-    const accepted = (c: Candidate) => matchesFilters(c.attributes, filters);
+    const members = new Set<string>();
+    for (const c of fromKeyword) members.add(c.id);
+    for (const c of fromVector) members.add(c.id);
+    const accepted = (c: Candidate) => filters.size === 0 || (c.record !== undefined && matchesFilters(c.record.attributes, filters));
     let ranked: Candidate[];
     if (mode === 'vector') ranked = fromVector.filter(accepted);
     else if (mode === 'keyword') ranked = fromKeyword.filter(accepted);
     else {
+      const byId = new Map<string, Candidate>();
+      for (const c of fromKeyword) byId.set(c.id, c);
+      for (const c of fromVector) byId.set(c.id, c);
       const fused = fuseRankings({ vector: fromVector.filter(accepted), keyword: fromKeyword.filter(accepted) }, this.hybrid);
-      ranked = fused.map(({ id, score }) => ({ ...members.get(id)!, score }));
+      ranked = fused.map(({ id, score }) => ({ ...byId.get(id)!, score }));
     }
-    return { ranked, idsBeforeFilters: [...members.keys()] };
+    return { ranked, idsBeforeFilters: [...members] };
   }
 
   /** The model's score calibration for a kind of query (house model v2 ships one; without it, the cosine). */

@@ -16,7 +16,7 @@ import { isAppError } from '../../errors/app-error.js';
 import { defaultFacetFields } from '../../domain/facets.js';
 import { countFacets, normalizeFilters, resolveFilterValues, type NormalizedFilters, type ResolvedFilters } from '../../domain/filters.js';
 import { newStoreManifest, publicManifest, type ModelManifest, type StoreManifest } from '../../domain/manifest.js';
-import { rankPage } from '../../domain/ranking.js';
+import { rankPage, type Scored } from '../../domain/ranking.js';
 import { dot } from '../../domain/vector-math.js';
 import type { Attributes, Facets, Filters, IndexedRecord } from '../../domain/types.js';
 import { checkModel, checkQueryDimension, checkRecordDimensions, noIndexError, type StoreLocation } from './model-guard.js';
@@ -367,19 +367,25 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     }));
   }
 
-  async keywordSearch(options: KeywordSearchOptions): Promise<StoredHit[]> {
-    const manifest = await this.required();
+  async keywordSearch(options: KeywordSearchOptions): Promise<Scored[]> {
+    await this.required();
     const snapshot = await this.keywordSnapshot();
     const excluded = new Set(options.excludeIds ?? []);
-    const matches = snapshot.index.search({ text: options.text, accept: excluded.size > 0 ? (id) => !excluded.has(id) : undefined });
-    // Records from the in-memory copy where the store keeps one (no second copy of them), else the snapshot's own.
-    const reads = snapshot.records ? null : await this.reads(manifest);
-    const hits: StoredHit[] = [];
-    for (const { id, score } of matches) {
-      const record = snapshot.records ? snapshot.records.get(id) : reads?.get(id, false);
-      if (record) hits.push({ id, title: record.title, imageRef: record.imageRef, attributes: record.attributes, score });
+    return snapshot.index.search({ text: options.text, accept: excluded.size > 0 ? (id) => !excluded.has(id) : undefined });
+  }
+
+  async recordsOf(ids: readonly string[]): Promise<Map<string, Omit<StoredHit, 'score'>>> {
+    const out = new Map<string, Omit<StoredHit, 'score'>>();
+    const manifest = await this.current();
+    if (!manifest || ids.length === 0) return out;
+    // The in-memory copy where the store keeps one (no second copy of the records), else the keyword side's own.
+    const reads = await this.reads(manifest);
+    const snapshot = reads ? null : await this.keywordSnapshot();
+    for (const id of ids) {
+      const record = reads ? reads.get(id, false) : snapshot?.records?.get(id);
+      if (record) out.set(id, { id, title: record.title, imageRef: record.imageRef, attributes: record.attributes });
     }
-    return hits;
+    return out;
   }
 
   async similarities(vector: Float32Array, ids: readonly string[]): Promise<Map<string, number>> {

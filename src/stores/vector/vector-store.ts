@@ -3,6 +3,7 @@
 // (store-kernel.ts) over a driver for its technology, so the rules behind this port hold alike for all of them.
 import type { ModelManifest, StoreManifest } from '../../domain/manifest.js';
 import type { ResolvedFilters } from '../../domain/filters.js';
+import type { Scored } from '../../domain/ranking.js';
 import type { Facets, Filters, IndexedRecord, Attributes } from '../../domain/types.js';
 import type { StoreLocation } from './model-guard.js';
 import type { ReadPathState } from './memory-index/memory.read-path.js';
@@ -72,10 +73,12 @@ export interface VectorStore {
   search(options: VectorSearchOptions): Promise<StoredHit[]>;
   /**
    * Every product whose title or attribute values hold the query's words, best first (score: the keyword index's
-   * BM25, ties by id), unfiltered: callers filter with `resolveFilters` and count facets over the matches. Each
-   * hit carries the product's title, image and attributes. NO_INDEX on a store that was never indexed.
+   * BM25, ties by id), unfiltered and without records (a common word matches half the catalog): callers fetch
+   * `recordsOf` for what they filter or show. NO_INDEX on a store that was never indexed.
    */
-  keywordSearch(options: KeywordSearchOptions): Promise<StoredHit[]>;
+  keywordSearch(options: KeywordSearchOptions): Promise<Scored[]>;
+  /** Title, image and attributes of the ids the index holds (from memory where the store keeps a copy). */
+  recordsOf(ids: readonly string[]): Promise<Map<string, Omit<StoredHit, 'score'>>>;
   /** The cosine of `vector` with the stored vector of each of `ids` that the index holds. */
   similarities(vector: Float32Array, ids: readonly string[]): Promise<Map<string, number>>;
   /**
