@@ -6,16 +6,20 @@ import { searchLimits, type Config, type SearchLimits } from './config/config.js
 import type { ModelManifest, StoreManifest } from './domain/manifest.js';
 import { loadEmbedder, type DownloadProgress, type LoadModelOptions } from './model/load-model.js';
 import type { Embedder } from './model/embedder.js';
+import { AppError } from './errors/app-error.js';
 import { noIndexError, redactUrl } from './stores/vector/model-guard.js';
 import { openVectorStore, storeUrl, type OpenStoreOptions } from './stores/vector/open-store.js';
 import type { VectorStore } from './stores/vector/vector-store.js';
 import type { InMemoryReads } from './stores/vector/store-kernel.js';
 import type { ReadPathState } from './stores/vector/memory-index/memory.read-path.js';
 import { openImageStore } from './stores/images/open-image-store.js';
+import type { ImageStore } from './stores/images/image-store.js';
+import { fetchImageUrl } from './stores/images/safe-fetch.js';
 import { loadImageBytes } from './stores/images/image-source.js';
 import { SearchService, type SearchResult } from './services/search.service.js';
 import { IndexService, runIndex } from './services/index.service.js';
 import { QueryCache } from './services/query-cache.js';
+import { queuedEmbedder } from './services/encode-queue.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { observedInstrumentation } from './observability/instrumentation.js';
 import type { EvalRuntime } from './eval/eval-runtime.js';
@@ -45,6 +49,10 @@ export interface AppContext {
   indexer: IndexService;
   metrics: Metrics;
   loadImage: (ref: string) => Promise<Buffer>;
+  /** Where photos sent to the write API are kept (config imageStore; default <dataDir>/images). */
+  imageStore: ImageStore;
+  /** A photo at a URL a client gave: http(s) only, public addresses only unless allowPrivateImageUrls. */
+  fetchImageUrl: (url: string) => Promise<Buffer>;
   /** The index as it is now: a server may start on an empty one and see it filled later. */
   indexState(): Promise<IndexState>;
   close(): Promise<void>;
@@ -139,8 +147,13 @@ async function assembleContext(config: Config, options: BuildContextOptions, { r
   if (requireIndex) await requireManifest(store);
   // One ONNX Runtime thread per query unless configured: measured on 2 cores (src/bench/encoder-threads.ts), it
   // costs the least CPU per query and leaves the other core to concurrent requests; indexing keeps all cores.
-  const embedder = await closing(store, () => loadEmbedder({ ...modelOptions(config, options.onDownloadProgress), threads: config.threads ?? QUERY_THREADS }));
-  await closing(embedder, () => closing(store, () => store.expectModel(embedder.manifest)));
+  const model = await closing(store, () => loadEmbedder({ ...modelOptions(config, options.onDownloadProgress), threads: config.threads ?? QUERY_THREADS }));
+  // Every encoding of the server (queries, the write API's photos) waits in one bounded queue: OVERLOADED beyond it.
+  const embedder = queuedEmbedder(model, { concurrency: config.encodeConcurrency, queue: config.encodeQueue });
+  const manifest = await closing(embedder, () => closing(store, () => store.expectModel(embedder.manifest)));
+  // A server checks what it is about to serve (the store's own quick checks: file checksums, manifest against
+  // data), so a damaged index is refused at start instead of answering with products missing.
+  if (manifest && !requireIndex) await closing(embedder, () => closing(store, () => refuseDamaged(store)));
   await closing(embedder, () => closing(store, async () => store.prepareReads?.()));
   const metrics = options.metrics ?? createMetrics({ indexSize: () => store.count() });
   const instrumentation = observedInstrumentation(metrics);
@@ -165,6 +178,9 @@ async function assembleContext(config: Config, options: BuildContextOptions, { r
     indexer: new IndexService({ embedder, store, loadImage: imageLoader(config) }, { batchSize: config.batchSize, instrumentation }),
     metrics,
     loadImage: imageLoader(config),
+    imageStore: await closing(embedder, () => closing(store, () => openImageStore(config.imageStore ?? path.join(config.dataDir, 'images')))),
+    fetchImageUrl: (url) =>
+      fetchImageUrl(url, { maxBytes: config.maxUploadBytes, timeoutMs: config.fetchTimeoutSeconds * 1000, allowPrivate: config.allowPrivateImageUrls }),
     indexState: async () => {
       const manifest = await store.readManifest();
       return {
@@ -181,6 +197,17 @@ async function assembleContext(config: Config, options: BuildContextOptions, { r
       await embedder.close();
     },
   };
+}
+
+/** INDEX_CORRUPT when the store's quick integrity checks find a problem. */
+async function refuseDamaged(store: VectorStore): Promise<void> {
+  const report = await store.verify?.({ deep: false });
+  if (!report || report.ok) return;
+  throw new AppError(
+    'INDEX_CORRUPT',
+    `the index in ${store.location.label} is damaged: ${report.problems.slice(0, 3).join('; ')}${report.problems.length > 3 ? ` (and ${report.problems.length - 3} more)` : ''}. ` +
+      `Restore it from a backup or re-index; vitrine verify lists every problem`,
+  );
 }
 
 /** The store's manifest; NO_INDEX (the store closed) when it was never indexed. */

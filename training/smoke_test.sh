@@ -2,8 +2,11 @@
 # CI smoke test for the training pipeline (< 3 min on 2 CPU cores):
 #  1. train a tiny model for a few steps on 200 train + 40 val products of the shared catalog, export it;
 #  2. fine-tune that export (--init <folder>) on a JSONL catalog without a split column, export again;
-#  3. train with the optional recipe parts (auxiliary heads, look-alike batches, word dropout) on the pretrained
-#     MobileNetV2 image tower (needs `npm ci --omit=optional --omit=peer --prefix training/tools`), export;
+#  3. train house-v2's recipe parts: the hybrid image tower (the pretrained MobileNetV2, needs `npm ci
+#     --omit=optional --omit=peer --prefix training/tools`, beside the CNN and text tower of step 1's export, with a
+#     first epoch on the locked text tower), pad mode, cached shopper-photo views and 224x224 views, image-image and
+#     sigmoid losses, junk texts, synonyms, typos, plus auxiliary heads, look-alike batches, word dropout; export
+#     with a fitted score calibration;
 #  4. check the folders: files present, ONNX non-empty, PyTorch vectors unit-norm after normalisation,
 #     golden.json consistent with the checkpoint.
 # Usage: training/smoke_test.sh [workdir]   (needs /usr/bin/python3 with torch; reads ../shared/data)
@@ -17,7 +20,7 @@ TINY=(--num-merges 1000 --text-width 64 --text-layers 1 --text-heads 2 --embed-d
       --vision-channels 8,16,32,32 --vision-strides 2,2,2,1 --batch-size 32 --threads 2)
 
 echo "[smoke] work dir $WORK"
-"$PY" "$HERE/train.py" --catalog "$DATA/catalog.csv" --images "$DATA/images" --limit-train 200 --limit-val 40 \
+PYTHONPATH="$HERE" "$PY" -m vitrine_train.train --catalog "$DATA/catalog.csv" --images "$DATA/images" --limit-train 200 --limit-val 40 \
   --epochs 2 --max-steps 6 "${TINY[@]}" --runs-dir "$WORK/runs" --cache-dir "$WORK/cache" --name base \
   --export "$WORK/base-model" > "$WORK/base.log" 2>&1 || { tail -30 "$WORK/base.log"; exit 1; }
 
@@ -30,27 +33,34 @@ with open(sys.argv[2], "w") as f:
         r.pop("split")
         f.write(json.dumps(r) + "\n")
 PYEOF
-"$PY" "$HERE/train.py" --catalog "$WORK/user.jsonl" --images "$DATA/images" --init "$WORK/base-model" \
+PYTHONPATH="$HERE" "$PY" -m vitrine_train.train --catalog "$WORK/user.jsonl" --images "$DATA/images" --init "$WORK/base-model" \
   --epochs 1 --max-steps 2 --batch-size 32 --runs-dir "$WORK/runs" --cache-dir "$WORK/cache" --name finetune \
   --export "$WORK/finetuned-model" > "$WORK/finetune.log" 2>&1 || { tail -30 "$WORK/finetune.log"; exit 1; }
 
-"$PY" "$HERE/train.py" --catalog "$DATA/catalog.csv" --images "$DATA/images" --limit-train 200 --limit-val 40 \
-  --epochs 1 --max-steps 3 "${TINY[@]}" --image-tower mobilenet_v2 --tune-from-block 15 --image-head-hidden 64 \
-  --aux-weight 0.3 --hard-batch-frac 0.5 --word-dropout 0.2 --runs-dir "$WORK/runs" --cache-dir "$WORK/cache" \
+PYTHONPATH="$HERE" "$PY" -m vitrine_train.train --catalog "$DATA/catalog.csv" --images "$DATA/images" --limit-train 200 --limit-val 40 \
+  --epochs 2 --freeze-text-epochs 1 --max-steps 8 "${TINY[@]}" --image-tower hybrid --init-cnn "$WORK/base-model" \
+  --init-text "$WORK/base-model" --image-head-hidden 64 \
+  --resize-mode pad --shortest-edge 64 --crop-height 64 --crop-width 64 --shopper-views 1 --max-view-products 60 \
+  --hires-views --image-image-weight 0.5 --sigmoid-weight 0.5 --junk-texts 8 --synonym-prob 0.3 --typo-prob 0.2 \
+  --select robust --aux-weight 0.3 --hard-batch-frac 0.5 --word-dropout 0.2 --runs-dir "$WORK/runs" --cache-dir "$WORK/cache" \
   --name mobilenet --export "$WORK/mobilenet-model" > "$WORK/mobilenet.log" 2>&1 || { tail -30 "$WORK/mobilenet.log"; exit 1; }
 
-"$PY" - "$HERE" "$WORK/base-model" "$WORK/finetuned-model" "$WORK/mobilenet-model" <<'PYEOF'
+PYTHONPATH="$HERE" "$PY" - "$WORK/base-model" "$WORK/finetuned-model" "$WORK/mobilenet-model" <<'PYEOF'
 import json, os, sys
 import numpy as np, torch
-sys.path.insert(0, sys.argv[1])
 from vitrine_train.checkpoint import load_checkpoint
-for folder in sys.argv[2:]:
+for folder in sys.argv[1:]:
     for f in ["config.json", "tokenizer.json", "tokenizer_config.json", "preprocessor_config.json",
               "onnx/text_model.onnx", "onnx/vision_model.onnx", "golden.json", "pytorch_model.pt"]:
         p = os.path.join(folder, f)
         assert os.path.getsize(p) > 0, f"missing or empty: {p}"
     cfg = json.load(open(os.path.join(folder, "config.json")))
     assert cfg["model_type"] == "clip" and cfg["projection_dim"] == 32, cfg
+    cal = cfg["vitrine"]["calibration"]  # fitted on val; a kind is left out when junk outscores real queries
+    assert cal["fitted_on"] == "val" and all(cal[k]["scale"] > 0 for k in ("text", "image") if k in cal), cal
+    if folder.endswith("mobilenet-model"):
+        pre = json.load(open(os.path.join(folder, "preprocessor_config.json")))
+        assert pre["vitrine"] == {"resize_mode": "pad", "pad_colour": [255, 255, 255]}, pre
     model, tok, _, _ = load_checkpoint(folder)
     g = json.load(open(os.path.join(folder, "golden.json")))
     with torch.no_grad():

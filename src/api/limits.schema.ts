@@ -13,6 +13,7 @@ export const ApiLimitsSchema = z.object({
   defaultMode: SearchModeSchema.meta({ description: 'Mode of a text search that names none.' }),
   imageFormats: z.array(z.string()).meta({ description: 'Photo formats a search accepts (names as users know them: JPEG, PNG, ...); others are INVALID_IMAGE.' }),
   imageTypes: z.array(z.string()).meta({ description: 'The media types of those formats (image/jpeg, ...), e.g. for a file picker.' }),
+  maxFilterValues: z.number().int().positive().meta({ description: 'Filter values in one request, all fields together.' }),
 });
 
 export type ApiLimits = z.infer<typeof ApiLimitsSchema>;

@@ -16,7 +16,9 @@ export const HealthSchema = z.object({ status: z.literal('ok') });
 export type Health = z.infer<typeof HealthSchema>;
 
 export const ReadinessSchema = z.object({
-  status: z.literal('ready'),
+  status: z.enum(['ready', 'empty']).meta({
+    description: '`ready`: the index answers searches; `empty`: the store was never indexed (searches answer NO_INDEX; the write API can fill it).',
+  }),
   model: z.string().meta({ description: 'Id of the loaded model.' }),
   modelHash: z.string().meta({ description: 'SHA-256 of the model files; the index was built with the same.' }),
   dimension: z.number().int().meta({ description: 'Embedding dimension.' }),

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { action, configFrom, type GlobalFlags } from './common.js';
 import { buildDeleteContext } from '../context.js';
+import { withWriterLock } from '../stores/vector/writer-lock.js';
 
 export function registerDeleteCommand(program: Command): void {
   program
@@ -16,7 +17,7 @@ export function registerDeleteCommand(program: Command): void {
       action(async (ids: string[], flags: GlobalFlags) => {
         const ctx = await buildDeleteContext(configFrom({ data: flags.data, store: flags.store, model: flags.model, config: flags.config }));
         try {
-          const removed = await ctx.store.delete(ids);
+          const removed = await withWriterLock(ctx.store, 'vitrine delete', () => ctx.store.delete(ids));
           process.stdout.write(`deleted ${removed} of ${ids.length} ids; ${await ctx.store.count()} products remain\n`);
         } finally {
           await ctx.close();

@@ -1,6 +1,6 @@
 // `vitrine eval <task>`: measures search quality through the same model runtime, indexer and store users run,
 // and writes results.json, results.md, charts (SVG + PNG) and report.html. Parse -> config -> runtime -> service.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Config } from '../config/config.js';
@@ -17,6 +17,10 @@ import { writeReport } from '../eval/report/write-report.js';
 import type { EvalResults } from '../eval/results.js';
 import { DEFAULT_ZERO_SHOT_PROMPT, runZeroShotEval } from '../eval/zero-shot.service.js';
 import { DEFAULT_QUERY_SEED, parseBrandList } from '../eval/query-sets.js';
+import { parseTransforms } from '../eval/photo-transforms.js';
+import { parseLabelMap, selectPhotos, type LabelMap, type PhotoHalf } from '../eval/real-photos.js';
+import { runRobustnessEval } from '../eval/robustness.service.js';
+import { inSplit } from '../eval/queries.js';
 import { PACKAGE_ROOT } from '../model/load-model.js';
 import { parseLabelsCsv } from '../eval/zero-shot.js';
 
@@ -133,6 +137,31 @@ async function readJson(file: string, what: string): Promise<unknown> {
 
 /** The reviewed brand list shipped with Vitrine (brands learnt from the shared catalog's titles). */
 const DEFAULT_BRANDS_FILE = path.join(PACKAGE_ROOT, 'data/brands.txt');
+/** The reviewed label -> articleTypes map of shared/data/real-photos. */
+const DEFAULT_LABEL_MAP_FILE = path.join(PACKAGE_ROOT, 'data/real-photo-labels.json');
+
+async function readLabelMap(file: string): Promise<LabelMap> {
+  try {
+    return parseLabelMap(await readJson(file, 'label map'));
+  } catch (e) {
+    if (e instanceof AppError) throw e;
+    throw new AppError('BAD_REQUEST', `label map ${file}: ${errorMessage(e)}`, { cause: e });
+  }
+}
+
+async function readLabels(file: string): Promise<{ file: string; label: string }[]> {
+  try {
+    return parseLabelsCsv(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new AppError('BAD_REQUEST', `labels file ${file}: ${errorMessage(e)}`, { cause: e });
+  }
+}
+
+function halfOption(value: string): PhotoHalf | undefined {
+  if (value === 'all') return undefined;
+  if (value === 'select' || value === 'report') return value;
+  throw new InvalidArgumentError('expected select, report or all');
+}
 
 async function readBrands(file: string): Promise<string[]> {
   let text: string;
@@ -260,14 +289,15 @@ export function registerEvalCommand(program: Command): Command {
     .requiredOption('--images <dir>', 'folder the file column of the labels is relative to')
     .requiredOption('--labels <file>', 'CSV with columns file,label')
     .addOption(new Option('--prompt <template>', `class prompt with {} for the label; repeat to average several (default: "${DEFAULT_ZERO_SHOT_PROMPT}")`).argParser(collect))
+    .option('--label-map <file>', 'keep only photos whose label is a key of this JSON map (e.g. data/real-photo-labels.json)')
+    .option('--half <half>', 'select, report or all: the fixed hash split of the photos (file name)', halfOption)
     .action(
-      action(async (options: CommonOptions & { images: string; labels: string; prompt?: string[] }) => {
+      action(async (options: CommonOptions & { images: string; labels: string; prompt?: string[]; labelMap?: string; half?: PhotoHalf }) => {
         const config = configFrom(options);
-        let samples: { file: string; label: string }[];
-        try {
-          samples = parseLabelsCsv(await readFile(options.labels, 'utf8'));
-        } catch (e) {
-          throw new AppError('BAD_REQUEST', `labels file ${options.labels}: ${errorMessage(e)}`, { cause: e });
+        let samples = await readLabels(options.labels);
+        if (options.labelMap || options.half) {
+          const map = options.labelMap ? await readLabelMap(options.labelMap) : Object.fromEntries(samples.map((r) => [r.label, [r.label]]));
+          samples = selectPhotos(samples, map, options.half);
         }
         const results = await runZeroShotEval({
           models: modelsFrom(options, config),
@@ -282,6 +312,77 @@ export function registerEvalCommand(program: Command): Command {
         });
         await finish(results, options.out ?? path.join('vitrine-eval', 'zero-shot'));
       }),
+    );
+
+  addCommonOptions(addCatalogOptions(evalCommand.command('robustness')))
+    .description('photos unlike the catalog\'s as image queries: labelled photos, seeded held-out transforms, other photos of the same products')
+    .option('--photos <dir>', 'folder of photos; the file column of --labels is relative to it')
+    .option('--labels <file>', 'CSV with columns file,label for --photos')
+    .option('--label-map <file>', 'JSON: label -> catalog values (of --field) that count as the same kind', DEFAULT_LABEL_MAP_FILE)
+    .option('--half <half>', 'select, report or all: the fixed hash split of the photos by file name', halfOption)
+    .option('--transforms <list>', 'held-out transforms of catalog photos: all, or some of gamma,vignette,occlusion,sharpen,pixelate,webp')
+    .option('--split <name>', 'with --transforms / --hires-images: query with products of this split (e.g. val)')
+    .option('--sample <n>', 'with --transforms: products per transform (a seeded sample)', positiveInt, 500)
+    .option('--seed <n>', 'seed of the sample and the transforms', nonNegativeInt, DEFAULT_QUERY_SEED)
+    .option('--hires-images <dir>', 'other photos of catalog products as <dir>/<id>.jpg (e.g. the 224x224 versions)')
+    .option('--field <name>', 'field that defines the same kind of product', 'articleType')
+    .action(
+      action(
+        async (
+          options: CatalogOptions & { photos?: string; labels?: string; labelMap: string; half?: PhotoHalf; transforms?: string; split?: string; sample: number; seed: number; hiresImages?: string; field: string },
+        ) => {
+          if ((options.photos === undefined) !== (options.labels === undefined)) throw new AppError('BAD_REQUEST', '--photos and --labels go together');
+          const config = configFrom(options);
+          const progress = consoleProgress();
+          const products = await readProducts(options, progress);
+          let photos;
+          if (options.photos && options.labels) {
+            const labelMap = await readLabelMap(options.labelMap);
+            const rows = selectPhotos(await readLabels(options.labels), labelMap, options.half);
+            photos = { dir: options.photos, labelsFile: options.labels, labelMapFile: options.labelMap, rows, labelMap, half: options.half };
+          }
+          let transforms;
+          if (options.transforms) {
+            try {
+              transforms = parseTransforms(options.transforms);
+            } catch (e) {
+              throw new AppError('BAD_REQUEST', `--transforms: ${errorMessage(e)}`, { cause: e });
+            }
+          }
+          let hires;
+          if (options.hiresImages) {
+            let files: string[];
+            try {
+              files = await readdir(options.hiresImages);
+            } catch (e) {
+              throw new AppError('BAD_REQUEST', `--hires-images ${options.hiresImages} cannot be read: ${errorMessage(e)}`, { cause: e });
+            }
+            const present = new Set(files);
+            const refs = inSplit(products, options.split)
+              .filter((p) => present.has(`${p.id}.jpg`))
+              .map((p) => ({ productId: p.id, ref: path.resolve(options.hiresImages as string, `${p.id}.jpg`) }));
+            hires = { dir: options.hiresImages, refs };
+          }
+          const results = await runRobustnessEval({
+            models: modelsFrom(options, config),
+            products,
+            catalog: { source: options.catalog, ...(options.images ? { images: options.images } : {}) },
+            gallerySplit: options.gallerySplit,
+            field: options.field,
+            photos,
+            transformed: transforms ? { split: options.split, sample: options.sample, transforms, seed: options.seed } : undefined,
+            hires,
+            ks: options.k,
+            cacheDir: options.cacheDir ?? path.join(config.dataDir, 'eval-cache'),
+            refreshIndex: options.refreshIndex,
+            batchSize: config.batchSize,
+            recordedOptions: { task: 'robustness', ...options },
+            runtime: defaultEvalRuntime(config),
+            progress,
+          });
+          await finish(results, options.out ?? path.join('vitrine-eval', 'robustness'));
+        },
+      ),
     );
 
   return evalCommand;

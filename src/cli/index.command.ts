@@ -2,11 +2,38 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { action, configFrom, type GlobalFlags } from './common.js';
+import { action, configFrom, EXIT, type GlobalFlags } from './common.js';
 import { progressOutput } from './progress.js';
 import { buildIndexContext } from '../context.js';
 import { readCatalog } from '../stores/catalog/read-catalog.js';
 import { STAGES, type ItemFailure } from '../services/index.service.js';
+import { errorMessage } from '../errors/app-error.js';
+import { cleanNativeMessage } from '../errors/system-errors.js';
+
+/**
+ * index-failures.jsonl, written in order and never in the way of the run: a log that cannot be written (a full
+ * disk) is reported once at the end instead of ending the process with a raw error.
+ */
+function failureLogWriter(file: string) {
+  let chain: Promise<void> = Promise.resolve();
+  const state = { problem: null as string | null };
+  const guard = (p: Promise<void>) =>
+    p.catch((e: unknown) => {
+      state.problem ??= cleanNativeMessage(errorMessage(e));
+    });
+  return {
+    get problem() {
+      return state.problem;
+    },
+    async start(): Promise<void> {
+      await guard(mkdir(path.dirname(file), { recursive: true }).then(() => writeFile(file, '')));
+    },
+    add(failure: ItemFailure): void {
+      chain = chain.then(() => (state.problem ? undefined : guard(appendFile(file, `${JSON.stringify(failure)}\n`))));
+    },
+    close: () => chain,
+  };
+}
 
 interface IndexFlags extends GlobalFlags {
   images?: string;
@@ -42,29 +69,35 @@ export function registerIndexCommand(program: Command): void {
         const progress = progressOutput('indexing');
         const failureLog = path.join(path.resolve(config.dataDir), 'index-failures.jsonl');
         const failures: ItemFailure[] = [];
+        const log = failureLogWriter(failureLog);
         // Ctrl-C stops after the batch in flight and writes what was embedded, so a re-run resumes from there.
         const abort = new AbortController();
         process.once('SIGINT', () => abort.abort());
         process.once('SIGTERM', () => abort.abort());
         try {
-          const report = await ctx.indexer.run({
-            signal: abort.signal,
-            entries: readCatalog({ source: catalog, images: flags.images }),
-            force: flags.force,
-            // The catalog is read (once) before anything is logged: a missing catalog leaves the failure log alone.
-            onStart: async (total) => {
-              await mkdir(path.dirname(failureLog), { recursive: true });
-              await writeFile(failureLog, '');
-              progress.start(total);
-            },
-            onProgress: (p) => progress.update(p.processed, `ok ${p.ok}, skipped ${p.skipped}, failed ${p.failed}`),
-            onFailure: (f) => {
-              failures.push(f);
-              void appendFile(failureLog, `${JSON.stringify(f)}\n`);
-            },
+          // One writer at a time: the lock covers the run and the compaction after it (INDEX_LOCKED, exit 75, if taken).
+          const report = await ctx.indexer.exclusive('vitrine index', async () => {
+            const result = await ctx.indexer.run({
+              signal: abort.signal,
+              entries: readCatalog({ source: catalog, images: flags.images }),
+              force: flags.force,
+              // The catalog is read (once) before anything is logged: a missing catalog leaves the failure log alone.
+              onStart: async (total) => {
+                await log.start();
+                progress.start(total);
+              },
+              onProgress: (p) => progress.update(p.processed, `ok ${p.ok}, skipped ${p.skipped}, failed ${p.failed}`),
+              onFailure: (f) => {
+                failures.push(f);
+                log.add(f);
+              },
+            });
+            progress.stop();
+            // An interrupted run leaves compaction to the next one: the user asked it to stop.
+            if (!result.interrupted) await ctx.indexer.maintain({ ann: flags.ann });
+            return result;
           });
-          progress.stop();
-          await ctx.indexer.maintain({ ann: flags.ann });
+          await log.close();
           const count = await ctx.store.count();
           const out = process.stdout;
           out.write(
@@ -77,8 +110,9 @@ export function registerIndexCommand(program: Command): void {
           if (failures.length > 0) {
             for (const f of failures.slice(0, 5)) out.write(`  failed ${f.id ?? `row ${f.row}`}: ${f.reason}\n`);
             if (failures.length > 5) out.write(`  ... ${failures.length - 5} more\n`);
-            out.write(`all failures: ${failureLog}\n`);
+            out.write(log.problem ? `the failure log could not be written (${log.problem})\n` : `all failures: ${failureLog}\n`);
           }
+          process.exitCode = report.interrupted ? EXIT.interrupted : report.failed > 0 ? EXIT.itemsFailed : EXIT.ok;
         } finally {
           await ctx.close();
         }

@@ -9,6 +9,8 @@ import { registerServeCommand } from './serve.command.js';
 import { registerInfoCommand } from './info.command.js';
 import { registerEvalCommand } from './eval.command.js';
 import { registerMigrateCommand } from './migrate.command.js';
+import { registerVerifyCommand } from './verify.command.js';
+import { registerKeysCommand } from './keys.command.js';
 import { CONFIG_ENV_VARS, tracingFromEnv } from '../config/config.js';
 import { startTracing } from '../observability/tracing.js';
 
@@ -26,6 +28,8 @@ registerSearchCommand(program);
 registerInfoCommand(program);
 registerEvalCommand(program);
 registerMigrateCommand(program);
+registerVerifyCommand(program);
+registerKeysCommand(program);
 
 // Traces go out by OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT (or the traces variant) is set.
 const tracing = startTracing({ settings: tracingFromEnv() });

@@ -7,6 +7,7 @@ import { AppError } from '../errors/app-error.js';
 import { STORE_URL_FORMS } from '../stores/vector/open-store.js';
 import { redactUrl } from '../stores/vector/model-guard.js';
 import { migrateIndex } from '../services/migrate.service.js';
+import { withWriterLock } from '../stores/vector/writer-lock.js';
 import { buildMigrateContext } from '../context.js';
 
 interface MigrateFlags extends GlobalFlags {
@@ -38,7 +39,8 @@ export function registerMigrateCommand(program: Command): void {
         const progress = progressOutput('migrate');
         let started = false;
         try {
-          const report = await migrateIndex({
+          // The target is written: it takes the writer lock like `vitrine index` would. The source is only read.
+          const report = await withWriterLock(stores.to, 'vitrine migrate', () => migrateIndex({
             from: stores.from,
             to: stores.to,
             batchSize,
@@ -47,7 +49,7 @@ export function registerMigrateCommand(program: Command): void {
               started = true;
               progress.update(p.scanned, `${p.copied} copied, ${p.skipped} already there`);
             },
-          });
+          }));
           progress.stop();
           if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
           else

@@ -6,15 +6,53 @@ import { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
 import { DEFAULT_FUSION } from '../domain/fusion.js';
 
-/** A comma-separated list from the environment, or a JSON array from a config file. */
-const fieldList = z.preprocess(
-  (value) => (typeof value === 'string' ? value.split(',').map((f) => f.trim()).filter(Boolean) : value),
-  z.array(z.string().min(1)),
-);
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-/** true/false, also as the strings an environment variable holds (true, false, 1, 0). */
-const booleanFrom = z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean());
+/** A switch from JSON (true/false) or the environment (1/0, true/false, yes/no, on/off). */
+const flag = () =>
+  z.preprocess((v) => {
+    if (typeof v !== 'string') return v;
+    const word = v.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(word)) return true;
+    if (['0', 'false', 'no', 'off'].includes(word)) return false;
+    return v;
+  }, z.boolean());
+
+/** true/false, also as the strings an environment variable holds. */
+const booleanFrom = flag();
+
+/** A list from JSON, or from the environment as comma-separated words. */
+const wordList = () => z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((w) => w.trim()).filter(Boolean) : v), z.array(z.string().min(1)));
+
+/** JSON given as text (the environment) parsed first; the schema then reports what is wrong with it. */
+const fromJsonText = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => {
+    if (typeof v !== 'string') return v;
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      return v;
+    }
+  }, schema);
+
+/**
+ * An API key as config holds it: its SHA-256, never the key itself (`vitrine keys new` prints both). Keys are long
+ * random strings, so one unsalted SHA-256 is enough; what matters is that a leaked config leaks no key.
+ */
+export const ApiKeySchema = z
+  .object({
+    /** Who holds the key, for logs and rate limits (never the key). */
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'name: 1-64 letters, digits, _ . -'),
+    hash: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'hash must be sha256:<64 hex digits> (vitrine keys new prints one); plain keys are never stored'),
+    scopes: z.array(z.enum(['read', 'write'])).min(1),
+    /** Requests per minute for this key (default: config rateLimitPerMinute). */
+    rateLimitPerMinute: intFrom(1, 10_000_000).optional(),
+  })
+  .strict();
+export type ApiKeyEntry = z.infer<typeof ApiKeySchema>;
+
+/** Who may use a group of routes: anyone, or requests with a valid key (of the route's scope). */
+const access = () => z.enum(['open', 'key']);
 
 /**
  * The search mode of a text query that names none. Hybrid: on val it beats vector on every query set, brand and typo
@@ -60,7 +98,7 @@ export const ConfigSchema = z
      */
     searchMode: z.enum(['vector', 'keyword', 'hybrid']).default(DEFAULT_SEARCH_MODE),
     /** Attribute fields shown as filters, in order; default: every field but the split, years and ids, most selective first. */
-    facetFields: fieldList.optional(),
+    facetFields: wordList().optional(),
     /** How hybrid search fuses its two rankings (weighted reciprocal rank fusion), tuned on the val split. */
     hybrid: z
       .object({
@@ -71,6 +109,47 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Log query texts (the seed routes carry them in their URL); off, so shoppers' searches stay out of logs. */
+    logQueries: flag().default(false),
+
+    // Limits on what a client controls.
+    /** Largest JSON body of a search (a batch of the write API has its own). */
+    maxJsonBytes: intFrom(1024, 64 * 1024 ** 2).default(256 * 1024),
+    /** JSON nesting deeper than this is refused before it is parsed (a search needs 3 levels). */
+    maxJsonDepth: intFrom(4, 1000).default(32),
+    /** Filter values in one request, all fields together. */
+    maxFilterValues: intFrom(1, 1_000_000).default(1000),
+    /** Seconds a client has to send its request headers. */
+    headersTimeoutSeconds: intFrom(1, 3600).default(10),
+    /** Seconds a client has to send its whole request, body included (a slow upload is cut off after it). */
+    requestTimeoutSeconds: intFrom(1, 3600).default(30),
+    /** Seconds shutdown waits for requests in flight before it closes their connections. */
+    shutdownGraceSeconds: intFrom(0, 3600).default(10),
+    /** Encodings (query text or photo) running at once; the rest wait in the queue. */
+    encodeConcurrency: intFrom(1, 256).default(4),
+    /** Encodings allowed to wait; beyond it a query answers 503 OVERLOADED with Retry-After. */
+    encodeQueue: intFrom(0, 100_000).default(64),
+
+    // Access.
+    apiKeys: fromJsonText(z.array(ApiKeySchema)).default([]),
+    /** Searches, products, images, facets, the web page's API: open to anyone unless `key`. */
+    readAccess: access().default('open'),
+    metricsAccess: access().default('open'),
+    docsAccess: access().default('open'),
+    /** Requests per minute per client address (and per key unless the key sets its own); 0 turns it off. */
+    rateLimitPerMinute: intFrom(0, 10_000_000).default(6000),
+    /** Origins allowed to call the API from a browser (CORS); none by default, `*` for any. */
+    corsOrigins: wordList().default([]),
+
+    // The catalog write API.
+    /** Where photos uploaded through the write API are kept: a folder, gs://... or s3://... (default <dataDir>/images). */
+    imageStore: z.string().min(1).optional(),
+    /** Let image URLs of the write API point at private, loopback or link-local addresses (off: no SSRF). */
+    allowPrivateImageUrls: flag().default(false),
+    /** Products in one batch request. */
+    maxBatchItems: intFrom(1, 100_000).default(100),
+    /** Largest JSON body of a batch request. */
+    maxBatchBytes: intFrom(1024, 1024 ** 3).default(16 * 1024 * 1024),
     /** serve: keep the embedded index in memory and answer searches, counts and facets from it. */
     inMemoryIndex: booleanFrom.default(true),
     /** serve: approximate (HNSW) search at and above this many products, exact below. */
@@ -105,6 +184,25 @@ const ENV_KEYS: Record<string, keyof z.infer<typeof ConfigSchema>> = {
   VITRINE_CACHE_EMBEDDING_BYTES: 'cacheEmbeddingBytes',
   VITRINE_SEARCH_MODE: 'searchMode',
   VITRINE_FACET_FIELDS: 'facetFields',
+  VITRINE_LOG_QUERIES: 'logQueries',
+  VITRINE_MAX_JSON_BYTES: 'maxJsonBytes',
+  VITRINE_MAX_JSON_DEPTH: 'maxJsonDepth',
+  VITRINE_MAX_FILTER_VALUES: 'maxFilterValues',
+  VITRINE_HEADERS_TIMEOUT_SECONDS: 'headersTimeoutSeconds',
+  VITRINE_REQUEST_TIMEOUT_SECONDS: 'requestTimeoutSeconds',
+  VITRINE_SHUTDOWN_GRACE_SECONDS: 'shutdownGraceSeconds',
+  VITRINE_ENCODE_CONCURRENCY: 'encodeConcurrency',
+  VITRINE_ENCODE_QUEUE: 'encodeQueue',
+  VITRINE_API_KEYS: 'apiKeys',
+  VITRINE_READ_ACCESS: 'readAccess',
+  VITRINE_METRICS_ACCESS: 'metricsAccess',
+  VITRINE_DOCS_ACCESS: 'docsAccess',
+  VITRINE_RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
+  VITRINE_CORS_ORIGINS: 'corsOrigins',
+  VITRINE_IMAGE_STORE: 'imageStore',
+  VITRINE_ALLOW_PRIVATE_IMAGE_URLS: 'allowPrivateImageUrls',
+  VITRINE_MAX_BATCH_ITEMS: 'maxBatchItems',
+  VITRINE_MAX_BATCH_BYTES: 'maxBatchBytes',
   VITRINE_IN_MEMORY_INDEX: 'inMemoryIndex',
   VITRINE_ANN_MIN_PRODUCTS: 'annMinProducts',
 };

@@ -1,5 +1,6 @@
 // What an index records about the model that made its vectors, so that every store can refuse vectors or queries
 // from another model (the index knows its model). Pure types and one rule; the stores persist these as JSON.
+import type { ModelCalibration } from './calibration.js';
 
 /** Everything that identifies a model for an index: a store refuses vectors from another model. */
 export interface ModelManifest {
@@ -12,6 +13,11 @@ export interface ModelManifest {
   preprocessing: Record<string, unknown>;
   /** Token context length of the text tower. */
   contextLength: number;
+  /**
+   * cosine -> calibrated similarity per query kind (config.json `vitrine.calibration`); absent for models without
+   * one (plain Hugging Face exports), whose similarity is the cosine. Apply with domain/calibration.ts.
+   */
+  calibration?: ModelCalibration;
 }
 
 /** What a vector store keeps beside its vectors: the model that made them and the attribute fields it knows. */

@@ -1,7 +1,7 @@
 // The shape of results.json: every figure of an eval run plus what is needed to reproduce and trust it (model and
 // catalog hashes, counts, whether a saved index was reused, timings).
 
-export type EvalTask = 'text-to-image' | 'attribute' | 'brand' | 'image-to-image' | 'zero-shot';
+export type EvalTask = 'text-to-image' | 'attribute' | 'brand' | 'image-to-image' | 'zero-shot' | 'robustness';
 
 export interface ModelInfo {
   id: string;
@@ -64,7 +64,7 @@ interface ResultsBase {
 }
 
 export interface RetrievalResults extends ResultsBase {
-  task: Exclude<EvalTask, 'zero-shot'>;
+  task: Exclude<EvalTask, 'zero-shot' | 'robustness'>;
   catalog: {
     source: string;
     images?: string;
@@ -89,4 +89,46 @@ export interface ZeroShotResults extends ResultsBase {
   runs: ZeroShotRun[];
 }
 
-export type EvalResults = RetrievalResults | ZeroShotResults;
+/** One image query of the robustness task: its top hits and its figures. */
+export interface RobustnessQueryResult {
+  /** Photo file (photos set) or product id (transformed and hires sets). */
+  id: string;
+  label?: string;
+  productId?: string;
+  top: { id: string; value: string | null; score: number }[];
+  /** `precision@k` (same kind) and, for same-product queries, `recall@k`: 0 or 1 per query. */
+  metrics: Record<string, number>;
+}
+
+export interface RobustnessSetResult {
+  /** `photos`, `transform:<name>` or `hires`. */
+  name: string;
+  description: string;
+  queries: number;
+  failed: number;
+  failures: { id: string; reason: string }[];
+  /** Means over the evaluated queries. */
+  metrics: Record<string, number | null>;
+  perClass?: { label: string; queries: number; metrics: Record<string, number | null> }[];
+  perQuery: RobustnessQueryResult[];
+}
+
+export interface RobustnessRun {
+  model: ModelInfo;
+  index: IndexInfo;
+  sets: RobustnessSetResult[];
+  timingsMs: Record<string, number>;
+}
+
+export interface RobustnessResults extends ResultsBase {
+  task: 'robustness';
+  catalog: { source: string; images?: string; hash: string; products: number; gallery: number; gallerySplit?: string };
+  /** The field that defines "the same kind of product". */
+  field: string;
+  ks: number[];
+  photos?: { dir: string; labels: string; labelMap: string; half?: string };
+  transformed?: { split?: string; sample: number; seed: number; transforms: string[] };
+  runs: RobustnessRun[];
+}
+
+export type EvalResults = RetrievalResults | ZeroShotResults | RobustnessResults;

@@ -22,19 +22,37 @@ export interface MultipartBody {
   image?: Buffer;
 }
 
-export async function readMultipart(request: FastifyRequest): Promise<MultipartBody> {
+/** Multipart errors that are the client's doing: limits (413) and malformed bodies, which the parser reports plainly. */
+function multipartError(e: unknown): unknown {
+  const { statusCode, code } = e as { statusCode?: number; code?: string };
+  if (e instanceof AppError || statusCode === 413) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE' || /boundary/i.test(message)) {
+    return new AppError('BAD_REQUEST', 'malformed multipart body: multipart/form-data needs a boundary');
+  }
+  // Busboy's words ("Unexpected end of form", "Malformed part header") say what is wrong and hold nothing internal.
+  return new AppError('BAD_REQUEST', `malformed multipart body: ${message}`, { cause: e });
+}
+
+/** The fields and photo of a multipart body; a body the parser cannot read is a BAD_REQUEST, never a 500. */
+export async function readMultipart(request: FastifyRequest, options: { fileFields?: readonly string[] } = {}): Promise<MultipartBody> {
+  const fileFields = options.fileFields ?? ['image', 'image_file'];
   const fields: Record<string, string> = {};
   let image: Buffer | undefined;
-  for await (const part of request.parts()) {
-    if (part.type === 'file') {
-      if (part.fieldname !== 'image' && part.fieldname !== 'image_file') {
-        await part.toBuffer();
-        throw new AppError('BAD_REQUEST', `unexpected file field ${part.fieldname}; send the photo as "image"`);
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'file') {
+        if (!fileFields.includes(part.fieldname)) {
+          await part.toBuffer();
+          throw new AppError('BAD_REQUEST', `unexpected file field ${part.fieldname}; send the photo as "${fileFields[0]}"`);
+        }
+        image = await part.toBuffer();
+      } else {
+        fields[part.fieldname] = String(part.value);
       }
-      image = await part.toBuffer();
-    } else {
-      fields[part.fieldname] = String(part.value);
     }
+  } catch (e) {
+    throw multipartError(e);
   }
   return { fields, image };
 }

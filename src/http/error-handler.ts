@@ -1,37 +1,53 @@
 // The one error handler: an AppError answers its status and {code, message}; Fastify's own 4xx (body too
 // large, wrong media type, bad JSON) are mapped to catalogue codes; anything else is a 500 INTERNAL whose
-// details go only to the server log, with the request id the client can quote.
-import type { FastifyInstance } from 'fastify';
+// details go only to the server log, with the request id the client can quote. Server-side failures (5xx) never
+// carry their own message to the client: it may hold file paths, hosts or a library's source locations, so the
+// client gets the catalogue's words and the request id, and the log gets the rest. Answers a client should simply
+// retry (a store outage, a full queue, a held writer lock) carry Retry-After.
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ErrorBody } from '../api/status.schema.js';
 import { isAppError } from '../errors/app-error.js';
+import { ERROR_CODES, retryAfterSeconds, type ErrorCode } from '../errors/codes.js';
 
 export interface ErrorHandlingOptions {
   /** Quoted in the 413 message. */
   maxUploadBytes: number;
 }
 
+/** Server-side codes whose messages stay in the log; NO_INDEX and NOT_READY say nothing internal and pass through. */
+const LOGGED_ONLY = new Set<ErrorCode>(['STORE_ERROR', 'STORAGE_FULL', 'INDEX_CORRUPT', 'MODEL_NOT_FOUND', 'CONFIG_ERROR', 'INTERNAL']);
+
+/** The answer for a code, with Retry-After where retrying helps. */
+export function sendError(reply: FastifyReply, code: ErrorCode, message: string): FastifyReply {
+  const seconds = retryAfterSeconds(code);
+  if (seconds !== undefined && !reply.hasHeader('retry-after')) reply.header('retry-after', String(seconds));
+  const body: ErrorBody = { code, message };
+  return reply.status(ERROR_CODES[code].httpStatus).send(body);
+}
+
 export function installErrorHandling(app: FastifyInstance, options: ErrorHandlingOptions): void {
   app.setErrorHandler((error: unknown, request, reply) => {
-    const answer = (status: number, body: ErrorBody) => reply.status(status).send(body);
     if (isAppError(error)) {
-      if (error.httpStatus >= 500) request.log.error({ err: error }, error.message);
-      return answer(error.httpStatus, { code: error.code, message: error.message });
+      if (error.httpStatus >= 500) request.log.error({ err: error, code: error.code }, error.message);
+      if (!LOGGED_ONLY.has(error.code)) return sendError(reply, error.code, error.message);
+      return sendError(reply, error.code, `${ERROR_CODES[error.code].description} Quote request id ${request.id} to the operator.`);
     }
     const e = error as { statusCode?: number; code?: string; message?: string };
-    if (e.code === 'FST_REQ_FILE_TOO_LARGE' || e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.statusCode === 413) {
-      return answer(413, { code: 'PAYLOAD_TOO_LARGE', message: `the request is larger than the limit (${options.maxUploadBytes} bytes for uploads)` });
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return sendError(reply, 'PAYLOAD_TOO_LARGE', `the body is larger than this route's limit of ${request.routeOptions.bodyLimit ?? 'its'} bytes`);
     }
+    if (e.code === 'FST_REQ_FILE_TOO_LARGE' || e.statusCode === 413) {
+      return sendError(reply, 'PAYLOAD_TOO_LARGE', `the request is larger than the limit (${options.maxUploadBytes} bytes for uploads)`);
+    }
+    if (e.statusCode === 429) return sendError(reply, 'RATE_LIMITED', e.message ?? 'too many requests');
     if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || e.statusCode === 415) {
-      return answer(415, { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'send application/json or multipart/form-data' });
+      return sendError(reply, 'UNSUPPORTED_MEDIA_TYPE', 'send application/json or multipart/form-data');
     }
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-      return answer(e.statusCode, { code: 'BAD_REQUEST', message: e.message ?? 'bad request' });
+      return sendError(reply, 'BAD_REQUEST', e.message ?? 'bad request');
     }
     request.log.error({ err: error }, 'unexpected error');
-    return answer(500, { code: 'INTERNAL', message: `internal error; quote request id ${request.id} to the operator` });
+    return sendError(reply, 'INTERNAL', `internal error; quote request id ${request.id} to the operator`);
   });
-  app.setNotFoundHandler((request, reply) => {
-    const body: ErrorBody = { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` };
-    reply.status(404).send(body);
-  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
 }

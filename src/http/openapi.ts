@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { ApiLimitsSchema, type ApiLimits } from '../api/limits.schema.js';
 import { FacetsSchema, FiltersSchema, HitSchema, ProductSchema, SearchResponseSchema, FacetsResponseSchema } from '../api/search.schema.js';
+import { WriteResultSchema } from '../api/catalog.schema.js';
 import { ErrorBodySchema, ReadinessSchema } from '../api/status.schema.js';
 import { ConfigSchema } from '../config/config.js';
 import { apiLimits } from './api-limits.js';
@@ -22,6 +23,8 @@ const COMPONENTS: Record<string, z.ZodType> = {
   FacetsResult: FacetsResponseSchema,
   Readiness: ReadinessSchema,
   Limits: ApiLimitsSchema,
+  // One write's outcome: PUT and DELETE answer one, a batch a list of them.
+  WriteResult: WriteResultSchema,
 };
 
 const SAFE_INTEGER_BOUNDS = [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 0 - Number.MAX_SAFE_INTEGER];

@@ -7,11 +7,13 @@ import { inSpan } from '../observability/tracing.js';
 
 export interface RequestHookOptions {
   metrics: Metrics;
+  /** Log the query string too (the seed routes carry the shopper's query text in it); off by default. */
+  logQueries: boolean;
 }
 
 /** Must run before the routes are added: it wraps each handler as the route is registered. */
 export function installRequestHooks(app: FastifyInstance, options: RequestHookOptions): void {
-  const { metrics } = options;
+  const { metrics, logQueries } = options;
   app.addHook('onRoute', (route) => {
     const handler = route.handler;
     const name = `${route.method} ${route.url}`;
@@ -30,7 +32,7 @@ export function installRequestHooks(app: FastifyInstance, options: RequestHookOp
     metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
     metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
     request.log.info(
-      { method: request.method, url: request.url, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
+      { method: request.method, url: logQueries ? request.url : request.url.split('?')[0], route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
       'request',
     );
   });

@@ -60,10 +60,20 @@ export async function probeImage(bytes: Uint8Array, limits: ImageLimits = DEFAUL
   return { width: meta.width, height: meta.height, format: meta.format };
 }
 
-/** Copies the centre crop (zero-padded where the image is smaller, as Hugging Face's center_crop does). */
-function centerCrop(rgb: Uint8Array, width: number, height: number, cropW: number, cropH: number): Uint8Array {
+/**
+ * Copies the centre crop, padded with `fill` where the image is smaller (zeros, as Hugging Face's center_crop; the
+ * pad colour in pad mode, where the fitted photo is never larger than the box, so this only pads).
+ */
+function centerCrop(rgb: Uint8Array, width: number, height: number, cropW: number, cropH: number, fill: readonly [number, number, number]): Uint8Array {
   if (width === cropW && height === cropH) return rgb;
   const out = new Uint8Array(cropW * cropH * 3);
+  if (fill[0] !== 0 || fill[1] !== 0 || fill[2] !== 0) {
+    for (let i = 0; i < out.length; i += 3) {
+      out[i] = fill[0];
+      out[i + 1] = fill[1];
+      out[i + 2] = fill[2];
+    }
+  }
   const top = Math.floor((height - cropH) / 2);
   const left = Math.floor((width - cropW) / 2);
   for (let y = 0; y < cropH; y++) {
@@ -101,6 +111,6 @@ export async function decodeForModel(bytes: Uint8Array, plan: PreprocessPlan, li
   }
   if (raw.info.channels !== 3) throw new AppError('INVALID_IMAGE', `unexpected channel count ${raw.info.channels}`);
   const out = outputSize(plan, raw.info.width, raw.info.height);
-  const cropped = centerCrop(new Uint8Array(raw.data.buffer, raw.data.byteOffset, raw.data.length), raw.info.width, raw.info.height, out.width, out.height);
+  const cropped = centerCrop(new Uint8Array(raw.data.buffer, raw.data.byteOffset, raw.data.length), raw.info.width, raw.info.height, out.width, out.height, plan.fill);
   return { data: toPixelValues(cropped, out.width, out.height, plan), width: out.width, height: out.height };
 }

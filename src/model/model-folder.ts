@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { ModelCalibration, ScoreCalibration } from '../domain/calibration.js';
 import { AppError } from '../errors/app-error.js';
 
 export const REQUIRED_FILES = [
@@ -74,4 +75,28 @@ export async function hashModelFolder(dir: string): Promise<string> {
     for await (const chunk of createReadStream(path.join(dir, f))) hash.update(chunk as Buffer);
   }
   return hash.digest('hex');
+}
+
+function scoreCalibration(value: unknown, where: string): ScoreCalibration | undefined {
+  if (value === undefined || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v !== 'object' || typeof v.scale !== 'number' || typeof v.bias !== 'number' || !Number.isFinite(v.scale) || !Number.isFinite(v.bias) || v.scale <= 0) {
+    throw new AppError('MODEL_NOT_FOUND', `config.json: ${where} must be {"scale": <number > 0>, "bias": <number>}, got ${JSON.stringify(value)}`);
+  }
+  return { scale: v.scale, bias: v.bias };
+}
+
+/**
+ * The score calibration a Vitrine-trained model declares in config.json (`vitrine.calibration.text` / `.image`,
+ * each {scale, bias}); undefined for models without one. Hugging Face tools ignore the `vitrine` key.
+ */
+export function readCalibration(config: Record<string, unknown>): ModelCalibration | undefined {
+  const vitrine = config.vitrine as Record<string, unknown> | undefined;
+  const raw = vitrine && typeof vitrine === 'object' ? (vitrine.calibration as Record<string, unknown> | undefined) : undefined;
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== 'object') throw new AppError('MODEL_NOT_FOUND', 'config.json: vitrine.calibration must be an object');
+  const text = scoreCalibration(raw.text, 'vitrine.calibration.text');
+  const image = scoreCalibration(raw.image, 'vitrine.calibration.image');
+  if (!text && !image) return undefined;
+  return { ...(text ? { text } : {}), ...(image ? { image } : {}) };
 }

@@ -6,7 +6,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { AppError, errorMessage } from '../errors/app-error.js';
 import { l2Normalize } from '../domain/vector-math.js';
 import type { Embedder, ModelManifest, PixelValues, TextEncoding } from './embedder.js';
-import { hashModelFolder, readModelFolder, type ModelFolder } from './model-folder.js';
+import { hashModelFolder, readCalibration, readModelFolder, type ModelFolder } from './model-folder.js';
 import { planPreprocessing, type PreprocessPlan } from './preprocess.js';
 import { decodeForModel, DEFAULT_IMAGE_LIMITS, type ImageLimits } from './image-decode.js';
 
@@ -89,6 +89,7 @@ export class OnnxEmbedder implements Embedder {
   /** Loads and checks a model folder; the vector dimension is read from a probe run of both towers. */
   static async load(options: OnnxEmbedderOptions): Promise<OnnxEmbedder> {
     const folder = await readModelFolder(options.dir);
+    const calibration = readCalibration(folder.config);
     let tokenizer: Tokenizer;
     try {
       tokenizer = new Tokenizer(folder.tokenizerJson, folder.tokenizerConfig);
@@ -126,6 +127,7 @@ export class OnnxEmbedder implements Embedder {
       dimension: textDim,
       preprocessing: folder.preprocessorConfig,
       contextLength: embedder.contextLength,
+      ...(calibration ? { calibration } : {}),
     };
     return embedder;
   }

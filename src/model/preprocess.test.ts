@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { outputSize, planPreprocessing, resizedSize, toPixelValues } from './preprocess.js';
+import { fitSize, outputSize, planPreprocessing, resizedSize, toPixelValues } from './preprocess.js';
 
 const CLIP = {
   do_resize: true,
@@ -40,6 +40,39 @@ describe('planPreprocessing', () => {
     expect(() => planPreprocessing({ do_resize: false })).toThrow(/neither a resize size nor a crop size/);
     expect(() => planPreprocessing({ size: { shortest_edge: -3 } })).toThrow(/positive integer/);
     expect(() => planPreprocessing({ size: 32, image_mean: [1, 2] })).toThrow(/3 numbers/);
+  });
+});
+
+describe('pad mode (vitrine.resize_mode "pad")', () => {
+  const PAD = { ...CLIP, size: { shortest_edge: 96 }, crop_size: { height: 96, width: 96 }, vitrine: { resize_mode: 'pad', pad_colour: [255, 255, 255] } };
+
+  it('fits the whole photo into the crop box and pads with the declared colour', () => {
+    const plan = planPreprocessing(PAD);
+    expect(plan.resize).toEqual({ kind: 'fit', height: 96, width: 96 });
+    expect(plan.fill).toEqual([255, 255, 255]);
+    expect(resizedSize(plan, 60, 80)).toEqual({ width: 72, height: 96 });
+    expect(resizedSize(plan, 320, 240)).toEqual({ width: 96, height: 72 });
+    expect(resizedSize(plan, 224, 224)).toEqual({ width: 96, height: 96 });
+    expect(outputSize(plan, 320, 240)).toEqual({ width: 96, height: 96 });
+  });
+
+  it('fitSize truncates the scaled side like training\'s fit_size, never below 1 pixel', () => {
+    expect(fitSize(60, 81, 96, 96)).toEqual({ width: 71, height: 96 });
+    expect(fitSize(253, 320, 96, 96)).toEqual({ width: 75, height: 96 });
+    expect(fitSize(60, 80, 60, 80)).toEqual({ width: 60, height: 80 });
+    expect(fitSize(1000, 1, 96, 96)).toEqual({ width: 96, height: 1 });
+  });
+
+  it('plain Hugging Face configs keep the shortest-edge crop with black padding; "crop" is the same', () => {
+    expect(planPreprocessing(CLIP).fill).toEqual([0, 0, 0]);
+    const crop = planPreprocessing({ ...CLIP, vitrine: { resize_mode: 'crop' } });
+    expect(crop).toEqual(planPreprocessing(CLIP));
+  });
+
+  it('rejects a pad mode it cannot follow', () => {
+    expect(() => planPreprocessing({ ...PAD, vitrine: { resize_mode: 'stretch' } })).toThrow(/"crop" or "pad"/);
+    expect(() => planPreprocessing({ size: { height: 8, width: 8 }, vitrine: { resize_mode: 'pad' } })).toThrow(/needs crop_size/);
+    expect(() => planPreprocessing({ ...PAD, vitrine: { resize_mode: 'pad', pad_colour: [300, 0, 0] } })).toThrow(/0-255/);
   });
 });
 

@@ -1,6 +1,7 @@
 // Image preprocessing as the model's preprocessor_config.json describes it (the Hugging Face image processor
-// fields), so that adding a model is data, not code. planPreprocessing and toPixelValues are pure; the
-// resize and crop themselves run in sharp (image-decode.ts), which follows this plan.
+// fields, plus Vitrine's pad mode under its `vitrine` key), so that adding a model is data, not code.
+// planPreprocessing and toPixelValues are pure; the resize and crop themselves run in sharp (image-decode.ts),
+// which follows this plan.
 import { AppError } from '../errors/app-error.js';
 
 export type ResampleKernel = 'nearest' | 'linear' | 'cubic' | 'lanczos3';
@@ -9,12 +10,19 @@ export type ResizeRule =
   | { kind: 'shortestEdge'; shortestEdge: number }
   | { kind: 'exact'; height: number; width: number }
   | { kind: 'longestEdge'; longestEdge: number }
+  /** Pad mode: the whole photo scaled to fit inside the box (the crop size), then padded to it. */
+  | { kind: 'fit'; height: number; width: number }
   | { kind: 'none' };
 
 export interface PreprocessPlan {
   resize: ResizeRule;
   kernel: ResampleKernel;
   crop: { height: number; width: number } | null;
+  /**
+   * RGB bytes that fill the crop box where the resized photo does not reach: black for Hugging Face processors
+   * (their centre crop pads with zeros), the declared pad colour in pad mode.
+   */
+  fill: [number, number, number];
   rescaleFactor: number;
   mean: [number, number, number];
   std: [number, number, number];
@@ -35,6 +43,33 @@ function triple(value: unknown, fallback: number): [number, number, number] {
 function positiveInt(value: unknown, what: string): number {
   if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
   throw new AppError('MODEL_NOT_FOUND', `preprocessor_config.json: ${what} must be a positive integer, got ${JSON.stringify(value)}`);
+}
+
+function byteTriple(value: unknown): [number, number, number] {
+  const t = triple(value ?? 255, 255);
+  if (!t.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)) {
+    throw new AppError('MODEL_NOT_FOUND', `preprocessor_config.json: vitrine.pad_colour must be 3 integers 0-255, got ${JSON.stringify(value)}`);
+  }
+  return t;
+}
+
+/**
+ * Vitrine's pad mode, declared as `"vitrine": {"resize_mode": "pad", "pad_colour": [255, 255, 255]}` in
+ * preprocessor_config.json (Hugging Face tools ignore the key and fall back to the shortest-edge crop). A shopper's
+ * landscape photo or a square product shot then keeps its whole garment instead of losing its sides to the crop;
+ * white pads match the catalog's studio background. Needs a crop size: that is the box.
+ */
+function padMode(config: Record<string, unknown>, crop: PreprocessPlan['crop']): { box: { height: number; width: number }; fill: [number, number, number] } | null {
+  const vitrine = config.vitrine;
+  if (vitrine === undefined || vitrine === null) return null;
+  if (typeof vitrine !== 'object' || Array.isArray(vitrine)) throw new AppError('MODEL_NOT_FOUND', 'preprocessor_config.json: vitrine must be an object');
+  const v = vitrine as Record<string, unknown>;
+  if (v.resize_mode === undefined || v.resize_mode === 'crop') return null;
+  if (v.resize_mode !== 'pad') {
+    throw new AppError('MODEL_NOT_FOUND', `preprocessor_config.json: vitrine.resize_mode must be "crop" or "pad", got ${JSON.stringify(v.resize_mode)}`);
+  }
+  if (!crop) throw new AppError('MODEL_NOT_FOUND', 'preprocessor_config.json: vitrine.resize_mode "pad" needs crop_size (the box to pad to)');
+  return { box: crop, fill: byteTriple(v.pad_colour) };
 }
 
 /** Reads the Hugging Face image-processor fields that matter for CLIP, SigLIP and ViT-style processors. */
@@ -66,11 +101,14 @@ export function planPreprocessing(config: Record<string, unknown>): PreprocessPl
   if (resize.kind === 'none' && crop === null) {
     throw new AppError('MODEL_NOT_FOUND', 'preprocessor_config.json gives neither a resize size nor a crop size');
   }
+  const pad = padMode(config, crop);
+  if (pad) resize = { kind: 'fit', ...pad.box };
   const resample = typeof config.resample === 'number' ? config.resample : 3;
   return {
     resize,
     kernel: KERNELS[resample] ?? 'cubic',
     crop,
+    fill: pad ? pad.fill : [0, 0, 0],
     rescaleFactor: config.do_rescale === false ? 1 : typeof config.rescale_factor === 'number' ? config.rescale_factor : 1 / 255,
     mean: config.do_normalize === false ? [0, 0, 0] : triple(config.image_mean, 0),
     std: config.do_normalize === false ? [1, 1, 1] : triple(config.image_std, 1),
@@ -93,7 +131,19 @@ export function resizedSize(plan: PreprocessPlan, width: number, height: number)
       if (width >= height) return { width: r.longestEdge, height: Math.max(1, Math.trunc((r.longestEdge * height) / width)) };
       return { width: Math.max(1, Math.trunc((r.longestEdge * width) / height)), height: r.longestEdge };
     }
+    case 'fit':
+      return fitSize(width, height, r.width, r.height);
   }
+}
+
+/**
+ * Pad mode's resize target: the side that is longer relative to the box becomes the box's, the other is scaled in
+ * proportion and truncated (integer arithmetic, so training's Python `fit_size` gives the same pixels), at least 1.
+ * E.g. a 60x80 catalog photo in a 96x96 box -> 72x96; a 320x240 phone photo -> 96x72.
+ */
+export function fitSize(width: number, height: number, boxWidth: number, boxHeight: number): { width: number; height: number } {
+  if (width * boxHeight >= height * boxWidth) return { width: boxWidth, height: Math.max(1, Math.floor((height * boxWidth) / width)) };
+  return { width: Math.max(1, Math.floor((width * boxHeight) / height)), height: boxHeight };
 }
 
 /** The final model input size for an image of the given size. */

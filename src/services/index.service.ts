@@ -4,21 +4,23 @@
 // photo never aborts a run, and a killed run resumes because unchanged items (same id and content hash) are skipped.
 //
 // The stages live on an IndexRun, begun once per run (or per batch of a write API): begin() binds the model once,
-// with every field the products use, so writes never re-check it; that is also where a writer lock per run would be
-// taken, and write() where one per batch would. run() pipelines them: the next batch is loaded and decoded while
+// with every field the products use, so writes never re-check it. Writers hold the store's writer lock through
+// exclusive(): `vitrine index` for its whole run, the write API per batch. run() pipelines them: the next batch is loaded and decoded while
 // this one is embedded. decode is a function of its own (options.decode) so that a worker pool can do it.
 //
 // Example:
 //   const indexer = new IndexService({ embedder, store, loadImage }, { instrumentation, batchSize: 32 });
 //   const report = await indexer.run({ entries: readCatalog({ source: 'catalog.csv' }) });
 import { createHash } from 'node:crypto';
-import { AppError, errorMessage } from '../errors/app-error.js';
+import { AppError, errorMessage, isAppError } from '../errors/app-error.js';
+import type { ErrorCode } from '../errors/codes.js';
 import type { IndexedRecord, Product } from '../domain/types.js';
 import type { Embedder, PixelValues } from '../model/embedder.js';
 import type { CatalogEntry } from '../stores/catalog/read-catalog.js';
 import type { ImageStore } from '../stores/images/image-store.js';
 import { uploadAwareHash, uploadProductImage } from '../stores/images/upload-images.js';
 import type { VectorStore } from '../stores/vector/vector-store.js';
+import { withWriterLock } from '../stores/vector/writer-lock.js';
 import { noInstrumentation, type IndexStage, type Instrumentation, type ItemOutcome, type StageAttributes } from './instrumentation.js';
 
 export type { IndexStage, ItemOutcome };
@@ -67,6 +69,19 @@ export interface StageResult<T> {
   failures: ItemFailure[];
 }
 
+/** A batch of the catalog write API: products to write (their photos already in the image store) and ids to delete. */
+export interface WriteBatch {
+  upsert: readonly Product[];
+  delete: readonly string[];
+}
+
+/** What became of one product or id of a write batch. */
+export interface WriteBatchResult {
+  id: string;
+  outcome: 'indexed' | 'unchanged' | 'failed' | 'deleted' | 'absent';
+  reason?: string;
+}
+
 export interface IndexServiceDeps {
   embedder: Pick<Embedder, 'manifest' | 'preprocessImage' | 'encodePixels'>;
   store: VectorStore;
@@ -109,6 +124,8 @@ export interface RunOptions extends Omit<BeginOptions, 'attributeFields'> {
 }
 
 const PRELOAD_HASHES_UP_TO = 1_000_000;
+/** Store failures no later write would escape: they end the run (what was written stays) instead of failing items. */
+const STOPS_THE_RUN = new Set<ErrorCode>(['STORAGE_FULL', 'INDEX_CORRUPT']);
 const MAX_LISTED_FAILURES = 10_000;
 
 /** What decides whether an item must be embedded again: its photo bytes, title and attributes. */
@@ -154,6 +171,9 @@ export class IndexService {
   readonly writeBatchSize: number;
   readonly observe: Instrumentation;
   readonly decodeImage: (bytes: Uint8Array) => Promise<PixelValues>;
+  /** The writer turn of this process: exclusive() calls run one after another. */
+  private turn: Promise<unknown> = Promise.resolve();
+  private pending = 0;
 
   constructor(
     readonly deps: IndexServiceDeps,
@@ -163,6 +183,55 @@ export class IndexService {
     this.writeBatchSize = Math.max(this.batchSize, options.writeBatchSize ?? 256);
     this.observe = options.instrumentation ?? noInstrumentation;
     this.decodeImage = options.decode ?? ((bytes) => deps.embedder.preprocessImage(bytes));
+  }
+
+  /**
+   * Runs `fn` as the store's one writer: holding its writer lock (INDEX_LOCKED when another process holds it),
+   * released after. Writers of one process (a server's write-API batches) take turns instead of failing on each
+   * other; at most `maxWaiting` wait (OVERLOADED beyond).
+   *
+   * Example: `await indexer.exclusive('vitrine index', async () => { await indexer.run(...); await indexer.maintain(); })`
+   */
+  async exclusive<T>(command: string, fn: () => Promise<T>, options: { maxWaiting?: number } = {}): Promise<T> {
+    // Calls in flight: one holds the turn, the others wait behind it (as this one would).
+    if (this.pending > (options.maxWaiting ?? Infinity)) throw new AppError('OVERLOADED', `${this.pending - 1} writes are already waiting for the index; retry shortly`);
+    this.pending++;
+    const mine = this.turn.then(() => withWriterLock(this.deps.store, command, fn)).finally(() => this.pending--);
+    this.turn = mine.catch(() => undefined);
+    return mine;
+  }
+
+  /**
+   * One batch of the catalog write API, as the one writer (the store's lock for the batch; writers of this process
+   * take turns): products through the same stages as `vitrine index` (unchanged ones skipped), then ids deleted.
+   * Says what became of each, in the order given.
+   */
+  async writeBatch(batch: WriteBatch, options: { maxWaiting?: number } = {}): Promise<WriteBatchResult[]> {
+    return this.exclusive(
+      'the write API',
+      async () => {
+        const { store } = this.deps;
+        const ids = batch.upsert.map((p) => p.id);
+        const before = await store.contentHashes(ids);
+        const failed = new Map<string, string>();
+        if (batch.upsert.length > 0) {
+          const run = await this.begin({ attributeFields: attributeFieldsOf(batch.upsert), knownHashes: 'lookup', onFailure: (f) => f.id && failed.set(f.id, f.reason) });
+          await run.indexProducts(batch.upsert);
+        }
+        const after = await store.contentHashes(ids);
+        const present = await store.contentHashes([...batch.delete]);
+        if (batch.delete.length > 0) await store.delete([...batch.delete]);
+        return [
+          ...ids.map((id): WriteBatchResult => {
+            const reason = failed.get(id);
+            if (reason !== undefined) return { id, outcome: 'failed', reason };
+            return { id, outcome: before.get(id) === after.get(id) ? 'unchanged' : 'indexed' };
+          }),
+          ...batch.delete.map((id): WriteBatchResult => ({ id, outcome: present.has(id) ? 'deleted' : 'absent' })),
+        ];
+      },
+      options,
+    );
   }
 
   /** Binds the model (once, with the given fields) and learns what is indexed; the stages then run on the result. */
@@ -346,13 +415,17 @@ export class IndexRun {
     }
   }
 
-  /** write: one store write; if it fails, every record of it fails with its reason. */
+  /**
+   * write: one store write; if it fails, every record of it fails with its reason. A full disk stops the run
+   * instead (every later write would fail the same way): its error goes to the caller.
+   */
   async write(records: readonly IndexedRecord[]): Promise<StageResult<IndexedRecord>> {
     if (records.length === 0) return { items: [], failures: [] };
     try {
       await this.clock.time('write', { 'vitrine.batch_size': records.length }, () => this.deps.store.upsert([...records]));
       return { items: [...records], failures: [] };
     } catch (e) {
+      if (isAppError(e) && STOPS_THE_RUN.has(e.code)) throw e;
       return { items: [], failures: records.map((r) => ({ id: r.id, reason: `store write failed: ${errorMessage(e)}` })) };
     }
   }

@@ -183,6 +183,26 @@ describe('SearchService', () => {
       }
     });
 
+    it('reports the calibrated similarity of the query kind (text or image) and cuts minScore on it', async () => {
+      const calibration = { text: { scale: 10, bias: -5 }, image: { scale: 4, bias: -1 } };
+      const calibrated = new FakeEmbedder({ calibration });
+      const withCalibration = new SearchService({ embedder: calibrated, store }, { limits: LIMITS, cache: null });
+      const logistic = (cosine: number, c: { scale: number; bias: number }) => 1 / (1 + Math.exp(-(c.scale * cosine + c.bias)));
+      for (const mode of ['vector', 'keyword', 'hybrid'] as const) {
+        const text = await withCalibration.search({ text: 'red shirt', mode, k: 5 });
+        const a = text.hits.find((h) => h.id === 'a')!;
+        expect(a.similarity).toBeCloseTo(logistic(1, calibration.text), 6);
+        // 'b' shares one word of two with the query: cosine 1/2 (keyword mode wants both words: no 'b' there)
+        if (mode !== 'keyword') expect(text.hits.find((h) => h.id === 'b')!.similarity).toBeCloseTo(logistic(0.5, calibration.text), 6);
+        // minScore 0.6 in similarity units keeps cosines above 0.54: only 'a'
+        const cut = await withCalibration.search({ text: 'red shirt', mode, minScore: 0.6, k: 5 });
+        expect(cut.hits.map((h) => h.id)).toEqual(['a']);
+        expect(cut.total).toBe(1);
+      }
+      const photo = await withCalibration.search({ image: Buffer.from('red shirt'), k: 1 });
+      expect(photo.hits[0].similarity).toBeCloseTo(logistic(1, calibration.image), 6);
+    });
+
     it('"more like this" leaves its product out of total and facets', async () => {
       const result = await service.search({ productId: 'c', k: 5, facets: true });
       expect(result.total).toBe(5);

@@ -6,7 +6,7 @@
 // Scores (docs/DECISIONS.md): a hit's `score` is the ranking score of the mode (cosine, BM25 or the fused rank
 // score); its `similarity` is the model's calibrated cosine in every mode, and `minScore` cuts on `similarity`.
 import { AppError } from '../errors/app-error.js';
-import { calibratedSimilarity, type ScoreCalibration } from '../domain/calibration.js';
+import { calibratedSimilarity, type QueryKind, type ScoreCalibration } from '../domain/calibration.js';
 import { orderFacetFields, defaultFacetFields } from '../domain/facets.js';
 import { countFacets, matchesFilters, type NormalizedFilters, type UnmatchedFilterValue } from '../domain/filters.js';
 import { fuseRankings, type FusionParams } from '../domain/fusion.js';
@@ -342,9 +342,8 @@ export class SearchService {
   }
 
   /** The model's score calibration for a kind of query (house model v2 ships one; without it, the cosine). */
-  private calibration(kind: 'text' | 'image'): ScoreCalibration | undefined {
-    const manifest = this.deps.embedder.manifest as { calibration?: Partial<Record<'text' | 'image', ScoreCalibration>> };
-    return manifest.calibration?.[kind];
+  private calibration(kind: QueryKind): ScoreCalibration | undefined {
+    return this.deps.embedder.manifest.calibration?.[kind];
   }
 
   /** The facet fields to count and their order: config's list, or the default fields by selectivity over the index. */

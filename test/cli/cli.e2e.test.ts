@@ -156,7 +156,7 @@ describe.skipIf(!hasShared)('vitrine CLI on 1,000 shared products', () => {
     const csv = path.join(work, 'bad.csv');
     await writeFile(csv, `id,title,image\nok1,Good one,${path.join(bad, 'synthetic-0-32x32.png')}\nbroken,Broken,${path.join(bad, 'corrupt.jpg')}\nghost,Missing,${path.join(bad, 'nope.jpg')}\n,No id,x.jpg\n`);
     const res = await vitrine(['index', csv, '--data', data, '--model', TINY_MODEL]);
-    expect(res.code, res.stderr).toBe(0);
+    expect(res.code, res.stderr).toBe(2); // finished, some items failed
     expect(res.stdout).toMatch(/ok 1, skipped 0 \(unchanged\), failed 3/);
     expect(res.stdout).toMatch(/failed broken: not a decodable image/);
     expect(res.stdout).toMatch(/failed ghost: image file .* does not exist/);
@@ -189,6 +189,7 @@ describe.skipIf(!hasShared)('vitrine CLI on 1,000 shared products', () => {
     expect(res.stdout).toMatch(/deleted 1 of 2 ids; 1000 products remain/);
     const again = await vitrine(['index', path.join(work, 'bad.csv'), '--data', data, '--model', TINY_MODEL]);
     expect(again.stdout).toMatch(/ok 1, skipped 0 \(unchanged\), failed 3/);
+    expect(again.code).toBe(2);
   });
 
   it('refuses a different model with a message that says how to re-index', async () => {

@@ -27,6 +27,7 @@ describe('Pinecone (local stand-in of the REST API)', () => {
     async () => {
       standIn.indexes.delete(index);
     },
+    { writerLock: false },
   );
 
   it('creates a cosine serverless index and keeps the manifest in a reserved namespace', async () => {

@@ -24,6 +24,7 @@ describe('Qdrant (local stand-in of the REST API)', () => {
     async () => {
       standIn.collections.delete(collection);
     },
+    { writerLock: false },
   );
 
   it('creates the collection with the shards and replicas the URL asks for, and keeps the manifest in its metadata', async () => {
@@ -86,5 +87,6 @@ describe.skipIf(!live)('QdrantVectorStore (live Qdrant at QDRANT_URL)', () => {
       const s = await QdrantVectorStore.open({ url: `${live!.replace(/\/+$/, '')}/${collection}`, apiKey: process.env.QDRANT_API_KEY });
       await s.drop();
     },
+    { writerLock: false },
   );
 });

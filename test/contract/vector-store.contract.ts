@@ -21,7 +21,12 @@ export function record(id: string, seed: number, attributes: Record<string, stri
   return { id, title: `title ${id}`, attributes, imageRef: `/img/${id}.jpg`, contentHash: `hash-${id}-${seed}`, vector: unit(seed) };
 }
 
-export function runVectorStoreContract(name: string, open: () => Promise<VectorStore>, cleanup: () => Promise<void>): void {
+export interface ContractOptions {
+  /** The store has a writer lock (Qdrant and Pinecone have no locking primitive: a documented limitation). */
+  writerLock?: boolean;
+}
+
+export function runVectorStoreContract(name: string, open: () => Promise<VectorStore>, cleanup: () => Promise<void>, options: ContractOptions = {}): void {
   describe(`VectorStore contract: ${name}`, () => {
     let store: VectorStore;
     beforeEach(async () => {
@@ -194,6 +199,16 @@ export function runVectorStoreContract(name: string, open: () => Promise<VectorS
         }
       }
       expect(seen.sort()).toEqual(['a', 'b', 'c', 'd']);
+    });
+
+    it.skipIf(options.writerLock === false)('one writer at a time: a second writer gets INDEX_LOCKED naming the first, until it releases', async () => {
+      const first = await store.lockWriter!('vitrine index');
+      const error = await store.lockWriter!('the write API').catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'INDEX_LOCKED', httpStatus: 409 });
+      expect((error as Error).message).toMatch(new RegExp(`is being written by vitrine index \\(pid ${process.pid} on `));
+      await first.release();
+      const second = await store.lockWriter!('the write API');
+      await second.release();
     });
   });
 }

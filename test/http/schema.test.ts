@@ -76,6 +76,7 @@ describe('wire schemas and config limits', () => {
       maxOffset: 10_000,
       maxQueryChars: 321,
       maxUploadBytes: 300_000,
+      maxFilterValues: 1000,
       defaultMode: 'hybrid',
       imageFormats: ['JPEG', 'PNG', 'WebP', 'GIF', 'AVIF', 'TIFF'],
       imageTypes: ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/heic', 'image/heif', 'image/tiff'],

@@ -17,7 +17,7 @@ from PIL import Image
 
 from .preprocess import ImagePreprocessing, resize_and_crop
 
-CACHE_VERSION = 2  # bump when the preprocessing code changes (2: HF-exact padding in the centre crop)
+CACHE_VERSION = 3  # bump when the preprocessing code changes (2: HF-exact padding in the centre crop; 3: pad mode)
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".webp")
 GENDER_WORDS = {"men": "men", "women": "women", "boys": "boys", "girls": "girls", "unisex": "unisex"}
 
@@ -98,6 +98,23 @@ def save_npy(path: str, arr: np.ndarray) -> None:
     tmp = f"{path}.{os.getpid()}.tmp.npy"
     np.save(tmp, arr)
     os.replace(tmp, path)
+
+
+def cached_output(cache_dir: str, prefix: str, salt: bytes, images: np.ndarray, module) -> tuple[str, np.ndarray | None]:
+    """(cache file, the cached array or None) for a network's output over `images`, keyed by a fingerprint of a
+    pixel sample, the array shape and the network's weights, so new pixels or weights never reuse old outputs."""
+    import hashlib as _hashlib
+    h = _hashlib.sha1(salt)
+    h.update(np.ascontiguousarray(images[:: max(1, len(images) // 512)]).tobytes())
+    h.update(str(images.shape).encode())
+    for v in module.state_dict().values():
+        h.update(v.float().numpy().tobytes()[:4096])
+    f = os.path.join(cache_dir, f"{prefix}-{h.hexdigest()[:16]}.npy")
+    if os.path.exists(f):
+        arr = np.load(f)
+        if arr.shape[0] == len(images):
+            return f, arr
+    return f, None
 
 
 def load_image_cache(cat: Catalog, pp: ImagePreprocessing, cache_dir: str) -> np.ndarray:

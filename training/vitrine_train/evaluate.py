@@ -100,3 +100,50 @@ def attribute_queries(model: DualEncoder, tok, gallery: torch.Tensor, attrs: lis
                       "mrr@10": float(np.mean(np.where(first > 0, 1.0 / np.maximum(first, 1), 0.0)))}
     out["mean_mrr@10"] = float(np.mean([v["mrr@10"] for v in out.values()])) if out else 0.0
     return out
+
+
+@torch.no_grad()
+def robustness_val(embed_cached, gallery: torch.Tensor, cat, robust: dict, model: DualEncoder, tok) -> dict:
+    """Validation-only robustness figures (selection, never training):
+    - real: the select half of the shoppers' photos as image queries over the train+val gallery; precision@1/@8
+      = share of the top results whose articleType is one the photo's label maps to;
+    - hires: val products' 224x224 photos as queries; recall@1/@8 of the product's own 60x80 photo;
+    - typo: val attribute values with one random typo (fixed seed) as text queries: precision@1, beside clean."""
+    out: dict = {}
+    types = np.asarray([(a.get("articleType") or "").strip() for a in cat.attrs])
+    if "real" in robust:
+        feats, labels, label_map = robust["real"]
+        q = torch.cat([embed_cached(feats[s : s + 1024]) for s in range(0, len(feats), 1024)])
+        top = (q @ gallery.T).topk(8, dim=1).indices.numpy()
+        ok = np.asarray([[types[j] in label_map[lab] for j in row] for row, lab in zip(top, labels)])
+        per_class = {lab: float(ok[np.asarray(labels) == lab, 0].mean()) for lab in sorted(set(labels))}
+        out["real"] = {"n": len(labels), "p@1": float(ok[:, 0].mean()), "p@8": float(ok.mean()),
+                       "p@1_per_class": per_class}
+    if "hires" in robust:
+        feats, rows = robust["hires"]
+        val = cat.splits[rows] == 1
+        if val.any():
+            q = embed_cached(feats[torch.from_numpy(val)])
+            top = (q @ gallery.T).topk(8, dim=1).indices.numpy()
+            target = rows[val][:, None]
+            out["hires"] = {"n": int(val.sum()), "recall@1": float((top[:, :1] == target).any(1).mean()),
+                            "recall@8": float((top == target).any(1).mean())}
+    if "views" in robust:
+        feats, rows = robust["views"]
+        q = torch.cat([embed_cached(feats[s : s + 1024]) for s in range(0, len(feats), 1024)])
+        top = (q @ gallery.T).topk(8, dim=1).indices.numpy()
+        out["views"] = {"n": int(len(rows)), "recall@1": float((top[:, 0] == rows).mean()),
+                        "articleType_p@1": float((types[top[:, 0]] == types[rows]).mean())}
+    from .textaug import typo
+    rng = np.random.default_rng(12345)
+    clean_p1, typo_p1 = [], []
+    for f in ATTRIBUTE_FIELDS:
+        vals = np.asarray([(a.get(f) or "").strip() for a in cat.attrs])
+        queries = sorted({v for v, sp in zip(vals, cat.splits) if sp == 1 and v})
+        if not queries:
+            continue
+        for texts, acc in ((queries, clean_p1), ([typo(v, rng) for v in queries], typo_p1)):
+            top = (embed_texts(model, tok, texts) @ gallery.T).argmax(1).numpy()
+            acc.extend((vals[top] == np.asarray(queries)).tolist())
+    out["typo"] = {"clean_p@1": float(np.mean(clean_p1)), "typo_p@1": float(np.mean(typo_p1))}
+    return out

@@ -214,7 +214,7 @@ def export_model_folder(model: DualEncoder, tok: ClipBpeTokenizer, pp: ImagePrep
         # Keep files the export does not own (e.g. MODEL_CARD.md) when replacing an existing folder.
         if os.path.isdir(out_dir):
             owned = {"config.json", "tokenizer.json", "tokenizer_config.json", "preprocessor_config.json",
-                     "onnx", "golden.json", "pytorch_model.pt"}
+                     "onnx", "golden.json", "golden-images", "pytorch_model.pt"}
             for name in os.listdir(out_dir):
                 if name not in owned and not os.path.exists(os.path.join(tmp, name)):
                     src = os.path.join(out_dir, name)

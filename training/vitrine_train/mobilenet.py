@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .data import save_npy
+from .data import cached_output, save_npy
 
 TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools")
 NSFW_MODEL_DIR = os.path.join(TOOLS, "node_modules/nsfwjs/dist/models/mobilenet_v2")
@@ -180,16 +180,9 @@ def cached_features(backbone: MobileNetV2, images: np.ndarray, mean, std, cache_
     """A locked backbone's output for every image and its mirror image: the pooled features (block -1:
     float16 [N, 2, 1280]) or the feature map entering `block` (float16 [N, 2, C, h, w]). Cached on disk,
     keyed by a fingerprint of the pixels, the block and the backbone weights."""
-    h = hashlib.sha1(f"block{block}".encode())
-    h.update(np.ascontiguousarray(images[:: max(1, len(images) // 512)]).tobytes())
-    h.update(str(images.shape).encode())
-    for v in backbone.state_dict().values():
-        h.update(v.float().numpy().tobytes()[:4096])
-    f = os.path.join(cache_dir, f"features-{h.hexdigest()[:16]}.npy")
-    if os.path.exists(f):
-        arr = np.load(f)
-        if arr.shape[0] == len(images):
-            return torch.from_numpy(arr)
+    f, cached = cached_output(cache_dir, "features", f"block{block}".encode(), images, backbone)
+    if cached is not None:
+        return torch.from_numpy(cached)
     t0 = time.time()
     bb = backbone.eval().to(memory_format=torch.channels_last)
     fn = bb if block < 0 else (lambda x: bb.features_before(x, block))

@@ -33,8 +33,12 @@ class VisionConfig:
     strides: list = field(default_factory=lambda: [2, 2, 2, 1, 2, 1])
     image_height: int = 80
     image_width: int = 64
-    kind: str = "cnn"  # cnn (from scratch) | mobilenet_v2 (ImageNet backbone, see mobilenet.py)
+    kind: str = "cnn"  # cnn (from scratch) | mobilenet_v2 (ImageNet backbone, see mobilenet.py) | hybrid (both)
     head_hidden: int = 0  # mobilenet_v2: 0 = linear projection of the pooled features, else a 2-layer MLP
+    # hybrid: the scratch CNN (channels/strides above) sees the centre of the model input resized to
+    # cnn_height x cnn_width, in CLIP normalisation, while the MobileNetV2 sees the whole input
+    cnn_height: int = 80
+    cnn_width: int = 60
 
 
 @dataclass
@@ -159,13 +163,64 @@ class MobileNetImageTower(nn.Module):
         return self.head(self.backbone(pixel_values))
 
 
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+
+
+class HybridImageTower(nn.Module):
+    """Two image towers in one graph, their unit embeddings mixed: the scratch CNN of house v1 (fine-grained
+    catalog detail: it sees the centre 3:4 of the padded input resized to its own 60x80) and the ImageNet
+    MobileNetV2 + head (what survives a shopper's photo). mix = sigmoid(mix_logit) weights the CNN.
+
+    Training caches `features(x)` (the locked MobileNetV2's pooled features and the CNN's unit embedding,
+    concatenated) and trains `from_features` (the head and the mix)."""
+
+    def __init__(self, cfg: VisionConfig, embed_dim: int):
+        super().__init__()
+        self.cfg = cfg
+        self.mobilenet = MobileNetImageTower(cfg, embed_dim)
+        self.cnn = ImageTower(cfg, embed_dim)
+        self.mix_logit = nn.Parameter(torch.tensor(0.0))
+        # input normalisation is MobileNet's (mean = std = 0.5); the CNN was trained with CLIP's
+        self.register_buffer("to_clip_scale", torch.tensor([0.5 / s for s in CLIP_STD]).view(1, 3, 1, 1))
+        self.register_buffer("to_clip_shift", torch.tensor([(0.5 - m) / s for m, s in zip(CLIP_MEAN, CLIP_STD)]).view(1, 3, 1, 1))
+
+    @property
+    def head(self):
+        return self.mobilenet.head
+
+    @property
+    def backbone(self):
+        return self.mobilenet.backbone
+
+    def cnn_input(self, x: torch.Tensor) -> torch.Tensor:
+        """The centre 3:4 (width:height) of the input, resized to the CNN's size, in CLIP normalisation."""
+        h, w = x.shape[2], x.shape[3]
+        cw = min(w, (h * self.cfg.cnn_width) // self.cfg.cnn_height)
+        left = (w - cw) // 2
+        x = x[:, :, :, left : left + cw]
+        x = F.interpolate(x, size=(self.cfg.cnn_height, self.cfg.cnn_width), mode="bilinear", align_corners=False)
+        return x * self.to_clip_scale + self.to_clip_shift
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.backbone(x), F.normalize(self.cnn(self.cnn_input(x)), dim=-1)], dim=1)
+
+    def from_features(self, f: torch.Tensor) -> torch.Tensor:
+        c = self.backbone.out_channels
+        w = torch.sigmoid(self.mix_logit)
+        return w * f[:, c:] + (1 - w) * F.normalize(self.head(f[:, :c]), dim=-1)
+
+    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        return self.from_features(self.features(pixel_values))
+
+
 class DualEncoder(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
         self.text = TextTower(cfg.text, cfg.embed_dim)
-        self.vision = (MobileNetImageTower if cfg.vision.kind == "mobilenet_v2" else ImageTower)(cfg.vision,
-                                                                                                  cfg.embed_dim)
+        tower = {"mobilenet_v2": MobileNetImageTower, "hybrid": HybridImageTower}.get(cfg.vision.kind, ImageTower)
+        self.vision = tower(cfg.vision, cfg.embed_dim)
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1.0 / cfg.init_temperature)))
 
     def encode_text(self, input_ids, attention_mask, normalize: bool = False):

@@ -1,6 +1,6 @@
 // results.md: one Markdown table per run, metrics as rows and models as columns, so several models compare at a
 // glance and the table pastes into a README or a pull request unchanged.
-import type { EvalResults, ModelInfo, RetrievalResults, ZeroShotResults } from '../results.js';
+import type { EvalResults, ModelInfo, RetrievalResults, RobustnessResults, ZeroShotResults } from '../results.js';
 import { metricNames } from '../metrics.js';
 
 /** Column name for a model: the last path segment of its id and the start of its hash. */
@@ -86,6 +86,57 @@ function zeroShotMarkdown(results: ZeroShotResults): string {
   ].join('\n');
 }
 
+/** Metric names of the robustness task in report order: same-product recall, then same-kind precision. */
+export function robustnessMetricNames(ks: readonly number[]): string[] {
+  return [...ks.map((k) => `recall@${k}`), ...ks.map((k) => `precision@${k}`)];
+}
+
+function robustnessMarkdown(results: RobustnessResults): string {
+  const { runs, catalog, field } = results;
+  const header = ['query set / metric', ...runs.map((r) => modelLabel(r.model))];
+  const rows: string[][] = [];
+  const setNames = runs[0]?.sets.map((s) => s.name) ?? [];
+  for (const name of setNames) {
+    const sets = runs.map((r) => r.sets.find((s) => s.name === name));
+    rows.push([`**${name}**: queries (failed)`, ...sets.map((s) => (s ? `${s.queries} (${s.failed})` : '–'))]);
+    for (const metric of robustnessMetricNames(results.ks)) {
+      if (sets.every((s) => s?.metrics[metric] === undefined)) continue;
+      rows.push([`${name} ${metric}`, ...sets.map((s) => num(s?.metrics[metric]))]);
+    }
+  }
+  rows.push(['gallery index', ...runs.map((r) => (r.index.reused ? 'reused' : `built (${r.index.indexed} embedded, ${r.index.failed} failed)`))]);
+  rows.push(['time: total', ...runs.map((r) => seconds(r.timingsMs.total))]);
+  const out = [
+    '# Vitrine eval: robustness',
+    '',
+    `Catalog \`${catalog.source}\` (hash \`${catalog.hash.slice(0, 12)}\`, ${catalog.products} products, gallery ${catalog.gallery}${catalog.gallerySplit ? ` = split \`${catalog.gallerySplit}\`` : ''}). ` +
+      `Image queries; recall@k: the photo's own product in the top k; precision@k: share of the top k with the same ${field} ` +
+      '(for labelled photos: a value in the label\'s set).',
+    '',
+    ...(runs[0]?.sets ?? []).map((s) => `- \`${s.name}\`: ${s.description}`),
+    '',
+    table(header, rows),
+    '',
+  ];
+  const perClassSets = setNames.filter((name) => runs.some((r) => r.sets.find((s) => s.name === name)?.perClass));
+  for (const name of perClassSets) {
+    const labels = [...new Set(runs.flatMap((r) => r.sets.find((s) => s.name === name)?.perClass?.map((c) => c.label) ?? []))].sort();
+    const classRows = labels.map((label) => {
+      const cells = runs.map((r) => r.sets.find((s) => s.name === name)?.perClass?.find((c) => c.label === label));
+      return [label, String(cells.find((c) => c)?.queries ?? 0), ...cells.flatMap((c) => results.ks.map((k) => num(c?.metrics[`precision@${k}`])))];
+    });
+    out.push(
+      `## ${name}: per class`,
+      '',
+      table(['class', 'queries', ...runs.flatMap((r) => results.ks.map((k) => `${modelLabel(r.model)} precision@${k}`))], classRows),
+      '',
+    );
+  }
+  return out.join('\n');
+}
+
 export function renderMarkdown(results: EvalResults): string {
-  return results.task === 'zero-shot' ? zeroShotMarkdown(results) : retrievalMarkdown(results);
+  if (results.task === 'zero-shot') return zeroShotMarkdown(results);
+  if (results.task === 'robustness') return robustnessMarkdown(results);
+  return retrievalMarkdown(results);
 }

@@ -4,9 +4,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { EvalResults } from '../results.js';
-import { confusionSvg, recallCurveSvg, similarityHeatmapSvg } from './charts.js';
+import { confusionSvg, matrixSvg, recallCurveSvg, similarityHeatmapSvg } from './charts.js';
 import { renderHtml, type HtmlFigure } from './html.js';
-import { modelLabel, renderMarkdown } from './markdown.js';
+import { modelLabel, renderMarkdown, robustnessMetricNames } from './markdown.js';
 
 export interface WriteReportOptions {
   outDir: string;
@@ -28,6 +28,46 @@ interface Chart {
 
 /** The charts a result calls for: recall curves and heat maps for retrieval, confusion matrices for zero-shot. */
 export function chartsFor(results: EvalResults): Chart[] {
+  if (results.task === 'robustness') {
+    const metrics = robustnessMetricNames(results.ks);
+    return results.runs.flatMap((run, i) => {
+      const charts: Chart[] = [
+        {
+          name: `robustness-${i + 1}`,
+          title: `Robustness: ${modelLabel(run.model)}`,
+          svg: matrixSvg({
+            title: `Image queries unlike the catalog's: ${modelLabel(run.model)}`,
+            rowLabels: run.sets.map((s) => s.name),
+            columnLabels: metrics,
+            values: run.sets.map((s) => metrics.map((m) => s.metrics[m] ?? Number.NaN)),
+            rowAxis: 'query set',
+            columnAxis: 'metric',
+            scale: 'global',
+            digits: 2,
+          }),
+        },
+      ];
+      for (const set of run.sets) {
+        if (!set.perClass || set.perClass.length === 0) continue;
+        const perClass = results.ks.map((k) => `precision@${k}`);
+        charts.push({
+          name: `robustness-${i + 1}-${set.name.replace(/[^a-z0-9]+/gi, '-')}-per-class`,
+          title: `${set.name} per class: ${modelLabel(run.model)}`,
+          svg: matrixSvg({
+            title: `${set.name}: same-${results.field} precision per class, ${modelLabel(run.model)}`,
+            rowLabels: set.perClass.map((c) => `${c.label} (${c.queries})`),
+            columnLabels: perClass,
+            values: set.perClass.map((c) => perClass.map((m) => c.metrics[m] ?? Number.NaN)),
+            rowAxis: 'label',
+            columnAxis: 'metric',
+            scale: 'global',
+            digits: 2,
+          }),
+        });
+      }
+      return charts;
+    });
+  }
   if (results.task === 'zero-shot') {
     return results.runs.map((run, i) => ({
       name: `confusion-matrix-${i + 1}`,

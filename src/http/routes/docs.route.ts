@@ -27,12 +27,14 @@ export const docsRoutes: RouteSpec[] = [
   {
     method: 'GET',
     url: '/openapi.json',
+    access: 'docs',
     doc: () => ({ summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } }),
     handler: ({ openApiDocument }) => async () => openApiDocument(),
   },
   {
     method: 'GET',
     url: '/docs',
+    access: 'docs',
     doc: () => ({ summary: 'This document as a page', responses: { 200: { description: 'HTML', mediaType: 'text/html' } } }),
     handler: ({ openApiDocument }) => {
       let page: string | undefined;

@@ -8,16 +8,17 @@ import { toDomainFilters } from '../wire-mapping.js';
 export const facetsRoute: RouteSpec = {
   method: 'GET',
   url: '/api/facets',
+  access: 'read',
   doc: () => ({
     summary: 'Facet counts (value -> number of products) of the facet fields, most selective field first',
     query: FacetsQuerySchema,
     responses: { 200: { description: 'Counts', schema: FacetsResponseSchema } },
     errors: [400, 503],
   }),
-  handler: ({ ready }) =>
+  handler: ({ ready, limits }) =>
     async (request): Promise<FacetsResponse> => {
       const ctx = ready();
-      const filters = toDomainFilters(parseFields(FacetsQuerySchema, request.query as Record<string, unknown>).filters);
+      const filters = toDomainFilters(parseFields(FacetsQuerySchema, request.query as Record<string, unknown>).filters, limits.maxFilterValues);
       return ctx.search.facets(filters);
     },
 };

@@ -14,6 +14,7 @@ const MIME: Record<string, string> = {
 export const imageRoute: RouteSpec = {
   method: 'GET',
   url: '/images/:id',
+  access: 'read',
   doc: () => ({
     summary: 'The photo of an indexed product (local files are served; remote images are redirected)',
     params: ProductParamsSchema,

@@ -6,6 +6,7 @@ import type { RouteSpec } from '../route.js';
 export const limitsRoute: RouteSpec = {
   method: 'GET',
   url: '/api/limits',
+  access: 'read',
   doc: () => ({ summary: 'Search limits from the configuration (k, offset, query length, upload size)', responses: { 200: { description: 'Limits', schema: ApiLimitsSchema } } }),
   handler: ({ limits }) => async (): Promise<ApiLimits> => limits,
 };

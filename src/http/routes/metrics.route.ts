@@ -4,6 +4,7 @@ import type { RouteSpec } from '../route.js';
 export const metricsRoute: RouteSpec = {
   method: 'GET',
   url: '/metrics',
+  access: 'metrics',
   doc: () => ({
     summary: 'Prometheus metrics: requests, latency per route and query stage, cache hits, index size, process',
     responses: { 200: { description: 'text/plain exposition format', mediaType: 'text/plain' } },

@@ -8,6 +8,7 @@ import { toWireProduct } from '../wire-mapping.js';
 export const productRoute: RouteSpec = {
   method: 'GET',
   url: '/api/products/:id',
+  access: 'read',
   doc: () => ({
     summary: 'One indexed product',
     params: ProductParamsSchema,

@@ -1,6 +1,7 @@
 // Every route of the app, in the order the OpenAPI document lists them. A route added here is registered
 // and documented; one left out is neither.
 import type { RouteSpec } from '../route.js';
+import { catalogWriteRoutes } from './catalog-write.route.js';
 import { docsRoutes } from './docs.route.js';
 import { facetsRoute } from './facets.route.js';
 import { healthRoutes } from './health.route.js';
@@ -15,6 +16,7 @@ export const ROUTES: readonly RouteSpec[] = [
   searchRoute,
   facetsRoute,
   productRoute,
+  ...catalogWriteRoutes,
   limitsRoute,
   imageRoute,
   ...seedRoutes,

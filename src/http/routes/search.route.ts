@@ -13,6 +13,7 @@ import { toDomainFilters, toWireHit } from '../wire-mapping.js';
 export const searchRoute: RouteSpec = {
   method: 'POST',
   url: '/api/search',
+  access: 'read',
   doc: (limits) => ({
     summary: 'Search by text, image, product (more like this), or a mix, with filters',
     body: { json: searchRequestSchema(limits), form: searchFormSchema(limits) },
@@ -38,7 +39,7 @@ export const searchRoute: RouteSpec = {
         ...fields,
         image,
         productId: productId === undefined ? undefined : String(productId),
-        filters: toDomainFilters(filters),
+        filters: toDomainFilters(filters, limits.maxFilterValues),
       };
     };
     return async (request): Promise<SearchResponse> => {

@@ -55,18 +55,21 @@ export const seedRoutes: RouteSpec[] = [
   {
     method: 'POST',
     url: '/text_url',
+    access: 'read',
     doc: (limits) => ({ summary: `Seed-compatible: image URLs of the top ${topK(limits)} products for a text`, ...textQueryDoc, responses: urlsDoc }),
     handler: (deps) => async (request) => urlsOf(request, (await textHits(deps, request)).result),
   },
   {
     method: 'POST',
     url: '/image_url',
+    access: 'read',
     doc: (limits) => ({ summary: `Seed-compatible: image URLs of the top ${topK(limits)} products for a photo`, ...imageFormDoc, responses: urlsDoc }),
     handler: (deps) => async (request) => urlsOf(request, await imageHits(deps, request)),
   },
   {
     method: 'POST',
     url: '/display_text',
+    access: 'read',
     doc: (limits) => ({ summary: `Seed-compatible: an HTML grid of the top ${topK(limits)} products for a text`, ...textQueryDoc, responses: pageDoc }),
     handler: (deps) => async (request, reply) => {
       const { text, result } = await textHits(deps, request);
@@ -76,6 +79,7 @@ export const seedRoutes: RouteSpec[] = [
   {
     method: 'POST',
     url: '/display_image',
+    access: 'read',
     doc: (limits) => ({ summary: `Seed-compatible: an HTML grid of the top ${topK(limits)} products for a photo`, ...imageFormDoc, responses: pageDoc }),
     handler: (deps) => async (request, reply) => {
       const result = await imageHits(deps, request);

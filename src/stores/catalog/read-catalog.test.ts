@@ -25,9 +25,9 @@ describe('readCatalog', () => {
     await writeFile(csv, '\ufeffid,title,image,colour,empty\n1,"Red, bright dress",pics/1.jpg,Red,\n2,Blue jeans,https://example.com/2.jpg,Blue,\n3,Abs,/abs/3.jpg,,\n');
     const entries = await all(csv);
     expect(entries).toEqual([
-      { ok: true, product: { id: '1', title: 'Red, bright dress', imageRef: path.join(dir, 'pics/1.jpg'), attributes: { colour: 'Red' } } },
-      { ok: true, product: { id: '2', title: 'Blue jeans', imageRef: 'https://example.com/2.jpg', attributes: { colour: 'Blue' } } },
-      { ok: true, product: { id: '3', title: 'Abs', imageRef: '/abs/3.jpg', attributes: {} } },
+      { ok: true, row: 2, product: { id: '1', title: 'Red, bright dress', imageRef: path.join(dir, 'pics/1.jpg'), attributes: { colour: 'Red' } } },
+      { ok: true, row: 3, product: { id: '2', title: 'Blue jeans', imageRef: 'https://example.com/2.jpg', attributes: { colour: 'Blue' } } },
+      { ok: true, row: 4, product: { id: '3', title: 'Abs', imageRef: '/abs/3.jpg', attributes: {} } },
     ]);
   });
 
@@ -67,5 +67,39 @@ describe('readCatalog', () => {
     await writeFile(path.join(dir, 'e.xml'), '<x/>');
     await expect(all(path.join(dir, 'e.xml'))).rejects.toThrow(/expected a .csv or .jsonl/);
     await expect(all(path.join(dir, 'b.csv'), path.join(dir, 'nope'))).rejects.toThrow(/images folder/);
+  });
+
+  describe('CSV rows with stray quotes (issue 12)', () => {
+    it('keeps a stray quote inside a field as text and numbers rows by their file line', async () => {
+      const csv = path.join(dir, 'quotes.csv');
+      await writeFile(csv, 'id,title,gender\n1,"Two\nlines",Men\n\n2,Levis 32" waist jeans,Men\n3,"32" slim fit,Women\n4,Cap,Women\n');
+      const entries = await all(csv, path.join(dir, 'pics'));
+      expect(entries.map((e) => (e.ok ? [e.product.id, e.product.title] : e.reason))).toEqual([
+        ['1', 'Two\nlines'],
+        ['2', 'Levis 32" waist jeans'],
+        ['3', '"32" slim fit'],
+        ['4', 'Cap'],
+      ]);
+    });
+
+    it('a quote that never closes fails its own row (naming its line) and the rows after it are read', async () => {
+      const csv = path.join(dir, 'unclosed.csv');
+      await writeFile(csv, 'id,title,gender\n1,Shirt,Men\n2,"Jeans 32 waist,Men\n3,Cap,Women\n\n4,"Two\nlines",Men\n');
+      const entries = await all(csv, path.join(dir, 'pics'));
+      expect(entries.filter((e) => e.ok).map((e) => e.ok && e.product.id)).toEqual(['1', '3', '4']);
+      const failed = entries.find((e) => !e.ok);
+      expect(failed).toMatchObject({ ok: false, row: 3, id: '2' });
+      expect(!failed!.ok && failed!.reason).toMatch(/^row 3: a quoted field is never closed: "2,\\"Jeans 32 waist,Men"/);
+    });
+
+    it('several broken rows each fail on their own line', async () => {
+      const csv = path.join(dir, 'many.csv');
+      const lines = ['id,title,gender,colour'];
+      for (let i = 1; i <= 30; i++) lines.push(i % 10 === 0 ? `${i},"broken ${i},Men,Red` : `${i},fine ${i},Women,Blue`);
+      await writeFile(csv, lines.join('\n') + '\n');
+      const entries = await all(csv, path.join(dir, 'pics'));
+      expect(entries.filter((e) => e.ok)).toHaveLength(27);
+      expect(entries.filter((e) => !e.ok).map((e) => !e.ok && e.row)).toEqual([11, 21, 31]);
+    });
   });
 });

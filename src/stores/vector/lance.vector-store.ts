@@ -2,21 +2,43 @@
 // optional ANN index. Attribute fields become their own columns (attr_0, attr_1, ...) so filters run inside
 // LanceDB as prefilters; the manifest beside the table maps field names to columns and records the model.
 // Reading never creates anything: the data dir is made on the first write (LanceDB's connect would make it).
+//
+// Readers and writers in different processes: every write is a LanceDB commit (a new version, never a change to the
+// files of an old one); a reader re-checks the latest version at most every second and reads one version per
+// query. Cleanup after a run keeps the versions of the last KEEP_OLD_VERSIONS_MS, so a reader still on an older one
+// finds its files; a read that loses the race anyway moves to the latest version and is tried once more.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Schema, Utf8, type RecordBatch, type Vector as ArrowVector } from 'apache-arrow';
-import { AppError, errorMessage } from '../../errors/app-error.js';
+import { AppError, errorMessage, isAppError } from '../../errors/app-error.js';
+import { cleanNativeMessage, diskFullError } from '../../errors/system-errors.js';
 import { countFacets, type NormalizedFilters } from '../../domain/filters.js';
 import { publicManifest, type StoreManifest } from '../../domain/manifest.js';
 import type { Attributes, Facets, IndexedRecord } from '../../domain/types.js';
 import type { StoreLocation } from './model-guard.js';
 import { attributeColumns, VectorStoreKernel, type InMemoryReads, type ManifestDecision, type NearestQuery, type VectorStoreDriver } from './store-kernel.js';
 import type { StoredHit, StoredItem, StoredRecord } from './vector-store.js';
+import { lockDataDir, type WriterLock } from './writer-lock.js';
+import { FileChecksums } from './file-checksums.js';
 
 const TABLE = 'products';
 const MANIFEST_FILE = 'manifest.json';
+const CHECKSUM_FILE = 'checksums.json';
+/**
+ * Old versions kept by the cleanup that ends an indexing run. Readers move to a new version within a second
+ * (readConsistencyInterval) and a query on the old one finishes in far less than this; older versions' files go.
+ */
+const KEEP_OLD_VERSIONS_MS = 60_000;
+/** A file of the version being read is gone (cleaned up by a writer): reading the latest version mends it. */
+const MISSING_FILE = /Not found|No such file|object at location .* not found/i;
+
+/** A LanceDB failure as an AppError: STORAGE_FULL for a full disk, else STORE_ERROR without Rust source paths. */
+function lanceError(e: unknown, what: string, dataDir: string): AppError {
+  if (isAppError(e)) return e;
+  return diskFullError(e, dataDir) ?? new AppError('STORE_ERROR', `${what} failed: ${cleanNativeMessage(errorMessage(e))}`, { cause: e });
+}
 
 /** The manifest as saved in manifest.json: the column of each attribute field beside the manifest. */
 interface LanceManifest extends StoreManifest {
@@ -57,9 +79,16 @@ class LanceDriver implements VectorStoreDriver {
   private columns: Record<string, string> = {};
   private updatedAt = '';
   private snapshot: { version: number; items: { id: string; attributes: Attributes }[] } | null = null;
+  /** Set when a writer lock this process held was lost (its folder removed or not refreshed in time). */
+  private lockLost: Error | null = null;
+  /** The manifest text last checked against the table (checked again only when it changes). */
+  private checkedManifest = '';
+  /** SHA-256 of every data file, recorded after each commit (LanceDB never changes a file once written). */
+  private readonly checksums: FileChecksums;
 
   constructor(private readonly dataDir: string) {
     this.location = lanceLocation(dataDir);
+    this.checksums = new FileChecksums({ root: path.join(dataDir, `${TABLE}.lance`), dirs: ['data', '_deletions', '_indices'], file: path.join(dataDir, CHECKSUM_FILE) });
   }
 
   /** The connection; null while the data dir does not exist and nothing is to be written. */
@@ -71,7 +100,7 @@ class LanceDriver implements VectorStoreDriver {
       // Re-check the table at most every second, so a server sees writes made by `vitrine index` in another process.
       this.db = await lancedb.connect(this.dataDir, { readConsistencyInterval: 1 });
     } catch (e) {
-      throw new AppError('STORE_ERROR', `cannot open the data dir ${this.dataDir}: ${errorMessage(e)}`, { cause: e });
+      throw lanceError(e, `opening the data dir ${this.dataDir}`, this.dataDir);
     }
     return this.db;
   }
@@ -90,21 +119,83 @@ class LanceDriver implements VectorStoreDriver {
     return this.table;
   }
 
+  /**
+   * A read of the table, as an AppError when it fails. A read whose files a writer's cleanup removed meanwhile is
+   * tried once more on the latest version.
+   */
+  private async reading<T>(what: string, fn: (table: lancedb.Table) => Promise<T>, none: T): Promise<T> {
+    const table = await this.openTable();
+    if (!table) return none;
+    try {
+      return await fn(table);
+    } catch (e) {
+      if (!MISSING_FILE.test(errorMessage(e))) throw lanceError(e, what, this.dataDir);
+      try {
+        await table.checkoutLatest();
+        return await fn(table);
+      } catch (again) {
+        throw lanceError(again, what, this.dataDir);
+      }
+    }
+  }
+
+  /** INDEX_CORRUPT for this data dir, with what is wrong and what to do. */
+  private corrupt(what: string): AppError {
+    return new AppError(
+      'INDEX_CORRUPT',
+      `the index in ${this.dataDir} is damaged: ${what}. Restore the data dir from a backup, or re-index into a new one (vitrine index <catalog> --data <new dir>); vitrine verify --data ${this.dataDir} lists every problem`,
+    );
+  }
+
   async loadManifest(): Promise<StoreManifest | null> {
     const file = path.join(this.dataDir, MANIFEST_FILE);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw lanceError(e, `reading ${file}`, this.dataDir);
+      // Vectors without the manifest that says which model made them: never served as an empty index.
+      if (existsSync(path.join(this.dataDir, `${TABLE}.lance`))) throw this.corrupt(`it holds a table (${TABLE}.lance) but no ${MANIFEST_FILE}`);
+      this.columns = {};
+      return null;
+    }
     let saved: LanceManifest;
     try {
-      saved = JSON.parse(await readFile(file, 'utf8')) as LanceManifest;
+      saved = JSON.parse(text) as LanceManifest;
+      if (!saved?.model?.hash || !Number.isInteger(saved.model.dimension) || !Array.isArray(saved.attributeFields)) throw new Error('fields are missing');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        this.columns = {};
-        return null;
-      }
-      throw new AppError('STORE_ERROR', `${file} is unreadable: ${errorMessage(e)}`, { cause: e });
+      throw this.corrupt(`${MANIFEST_FILE} is not a manifest (${errorMessage(e)})`);
     }
-    this.columns = saved.columns ?? attributeColumns({}, saved.attributeFields);
+    const columns = saved.columns ?? attributeColumns({}, saved.attributeFields);
+    if (text !== this.checkedManifest) {
+      await this.checkTable(saved, columns);
+      this.checkedManifest = text;
+    }
+    this.columns = columns;
     this.updatedAt = saved.updatedAt;
     return publicManifest(saved);
+  }
+
+  /** The manifest against the table: every column it names exists, and the vectors have its dimension. */
+  private async checkTable(manifest: StoreManifest, columns: Record<string, string>): Promise<void> {
+    const table = await this.openTable();
+    if (!table) return;
+    let schema: Schema;
+    try {
+      schema = await table.schema();
+    } catch (e) {
+      throw lanceError(e, 'reading the table schema', this.dataDir);
+    }
+    const names = new Set(schema.fields.map((f) => f.name));
+    const missing = Object.entries(columns).filter(([, column]) => !names.has(column));
+    if (missing.length > 0) {
+      throw this.corrupt(`${MANIFEST_FILE} names columns the table does not have (${missing.map(([field, column]) => `${field} -> ${column}`).join(', ')})`);
+    }
+    const vector = schema.fields.find((f) => f.name === 'vector');
+    const dimension = (vector?.type as { listSize?: number } | undefined)?.listSize;
+    if (dimension !== manifest.model.dimension) {
+      throw this.corrupt(`${MANIFEST_FILE} says ${manifest.model.dimension} dims but the table holds vectors of ${dimension ?? 'no'} dims`);
+    }
   }
 
   async updateManifest(decide: ManifestDecision): Promise<StoreManifest> {
@@ -114,14 +205,40 @@ class LanceDriver implements VectorStoreDriver {
     await this.connection(true);
     const columns = attributeColumns(this.columns, next.attributeFields);
     const added = next.attributeFields.filter((f) => !(f in this.columns));
-    const table = await this.openTable();
-    if (added.length > 0 && table) await table.addColumns(added.map((f) => ({ name: columns[f], valueSql: 'CAST(NULL AS STRING)' })));
     const file = path.join(this.dataDir, MANIFEST_FILE);
-    await writeFile(`${file}.tmp`, JSON.stringify({ ...next, columns }, null, 2));
-    await rename(`${file}.tmp`, file);
+    try {
+      const table = await this.openTable();
+      if (added.length > 0 && table) await table.addColumns(added.map((f) => ({ name: columns[f], valueSql: 'CAST(NULL AS STRING)' })));
+      await writeFile(`${file}.tmp`, JSON.stringify({ ...next, columns }, null, 2));
+      await rename(`${file}.tmp`, file);
+    } catch (e) {
+      throw lanceError(e, `writing ${file}`, this.dataDir);
+    }
     this.columns = columns;
     this.updatedAt = next.updatedAt;
+    await this.recordChecksums();
     return next;
+  }
+
+  /** Records the checksums of the files the last commit added (best effort: what is missed is checked as unrecorded). */
+  private async recordChecksums(): Promise<void> {
+    await this.checksums.record().catch(() => undefined);
+  }
+
+  async verify(): Promise<{ problems: string[]; warnings: string[] }> {
+    const report = await this.checksums.check();
+    const warnings = report.unrecorded.length > 0 ? [`${report.unrecorded.length} data files have no recorded checksum (a run stopped before it recorded them; the next write records them)`] : [];
+    return { problems: report.problems.map((p) => `${TABLE}.lance/${p}`), warnings };
+  }
+
+  async lockWriter(command: string): Promise<WriterLock> {
+    this.lockLost = null;
+    return lockDataDir(this.dataDir, command, this.location, (e) => (this.lockLost = e));
+  }
+
+  /** Refuses to write on after this process lost its writer lock (another writer may be in). */
+  private checkLock(): void {
+    if (this.lockLost) throw new AppError('STORE_ERROR', `the writer lock of ${this.dataDir} was lost (${this.lockLost.message}); run again`);
   }
 
   private schema(dimension: number): Schema {
@@ -154,6 +271,7 @@ class LanceDriver implements VectorStoreDriver {
   }
 
   async write(records: IndexedRecord[], manifest: StoreManifest): Promise<void> {
+    this.checkLock();
     const data = lancedb.makeArrowTable(records.map((r) => this.toRow(r)), { schema: this.schema(manifest.model.dimension) });
     try {
       const table = await this.openTable();
@@ -165,29 +283,40 @@ class LanceDriver implements VectorStoreDriver {
         else await table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
       }
     } catch (e) {
-      throw new AppError('STORE_ERROR', `writing ${records.length} records failed: ${errorMessage(e)}`, { cause: e });
+      throw lanceError(e, `writing ${records.length} records`, this.dataDir);
     }
     this.snapshot = null;
+    await this.recordChecksums();
   }
 
   async remove(ids: string[]): Promise<number> {
     const table = await this.openTable();
     if (!table) return 0;
-    const before = await table.countRows();
-    await table.delete(this.inList(ids));
-    this.snapshot = null;
-    return before - (await table.countRows());
+    try {
+      const before = await table.countRows();
+      await table.delete(this.inList(ids));
+      this.snapshot = null;
+      const removed = before - (await table.countRows());
+      await this.recordChecksums();
+      return removed;
+    } catch (e) {
+      throw lanceError(e, `deleting ${ids.length} ids`, this.dataDir);
+    }
   }
 
   async contentHashes(ids: string[]): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    const table = await this.openTable();
-    if (!table) return out;
-    for (let i = 0; i < ids.length; i += 500) {
-      const rows = (await table.query().where(this.inList(ids.slice(i, i + 500))).select(['id', 'content_hash']).toArray()) as Row[];
-      for (const r of rows) out.set(String(r.id), String(r.content_hash));
-    }
-    return out;
+    return this.reading(
+      'reading content hashes',
+      async (table) => {
+        const out = new Map<string, string>();
+        for (let i = 0; i < ids.length; i += 500) {
+          const rows = (await table.query().where(this.inList(ids.slice(i, i + 500))).select(['id', 'content_hash']).toArray()) as Row[];
+          for (const r of rows) out.set(String(r.id), String(r.content_hash));
+        }
+        return out;
+      },
+      new Map<string, string>(),
+    );
   }
 
   private rowToItem(r: Row): StoredItem {
@@ -201,9 +330,7 @@ class LanceDriver implements VectorStoreDriver {
   }
 
   async get(id: string, withVector: boolean): Promise<StoredRecord | null> {
-    const table = await this.openTable();
-    if (!table) return null;
-    const rows = (await table.query().where(`id = ${sqlString(id)}`).limit(1).toArray()) as Row[];
+    const rows = await this.reading('reading a product', async (table) => (await table.query().where(`id = ${sqlString(id)}`).limit(1).toArray()) as Row[], []);
     if (rows.length === 0) return null;
     const item: StoredRecord = this.rowToItem(rows[0]);
     if (withVector) item.vector = Float32Array.from(rows[0].vector as Iterable<number>);
@@ -229,36 +356,37 @@ class LanceDriver implements VectorStoreDriver {
   }
 
   async nearest(query: NearestQuery): Promise<StoredHit[]> {
-    const table = await this.openTable();
-    if (!table) return [];
-    let search = table.vectorSearch(Array.from(query.vector)).distanceType('cosine').limit(query.limit);
     const where = this.whereSql(query.filters, query.excludeIds);
-    if (where) search = search.where(where);
-    let rows: Row[];
-    try {
-      rows = (await search.select(['id', 'title', 'image_ref', 'content_hash', 'attributes_json', '_distance']).toArray()) as Row[];
-    } catch (e) {
-      throw new AppError('STORE_ERROR', `vector search failed: ${errorMessage(e)}`, { cause: e });
-    }
+    const rows = await this.reading(
+      'vector search',
+      async (table) => {
+        let search = table.vectorSearch(Array.from(query.vector)).distanceType('cosine').limit(query.limit);
+        if (where) search = search.where(where);
+        return (await search.select(['id', 'title', 'image_ref', 'content_hash', 'attributes_json', '_distance']).toArray()) as Row[];
+      },
+      [],
+    );
     return rows.map((r) => ({ ...this.rowToItem(r), score: 1 - Number(r._distance) }));
   }
 
   async count(filters: NormalizedFilters): Promise<number> {
-    const table = await this.openTable();
-    if (!table) return 0;
-    return table.countRows(this.whereSql(filters));
+    return this.reading('counting', (table) => table.countRows(this.whereSql(filters)), 0);
   }
 
   /** id and attributes of every product, cached until the table changes; backs facet counts. */
   private async metadata(): Promise<{ id: string; attributes: Attributes }[]> {
-    const table = await this.openTable();
-    if (!table) return [];
-    const version = await table.version();
-    if (this.snapshot?.version === version) return this.snapshot.items;
-    const rows = (await table.query().select(['id', 'attributes_json']).toArray()) as Row[];
-    const items = rows.map((r) => ({ id: String(r.id), attributes: JSON.parse(String(r.attributes_json)) as Attributes }));
-    this.snapshot = { version, items };
-    return items;
+    return this.reading(
+      'reading attributes',
+      async (table) => {
+        const version = await table.version();
+        if (this.snapshot?.version === version) return this.snapshot.items;
+        const rows = (await table.query().select(['id', 'attributes_json']).toArray()) as Row[];
+        const items = rows.map((r) => ({ id: String(r.id), attributes: JSON.parse(String(r.attributes_json)) as Attributes }));
+        this.snapshot = { version, items };
+        return items;
+      },
+      [],
+    );
   }
 
   async facets(fields: string[], filters: NormalizedFilters): Promise<Facets> {
@@ -273,7 +401,11 @@ class LanceDriver implements VectorStoreDriver {
   async *scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<StoredRecord[]> {
     const table = await this.openTable();
     if (!table) return;
-    yield* this.rowsOf(table.query().select(this.columnsRead(options.withVector)), options);
+    try {
+      yield* this.rowsOf(table.query().select(this.columnsRead(options.withVector)), options);
+    } catch (e) {
+      throw lanceError(e, 'scanning', this.dataDir);
+    }
   }
 
   /** The records of these ids that exist, with their vectors (for the in-memory read path's catch-up). */
@@ -317,17 +449,31 @@ class LanceDriver implements VectorStoreDriver {
     if (pending.length > 0) yield pending;
   }
 
-  /** Compacts the fragments left by many small writes; run after an indexing run. */
+  /**
+   * Compacts the fragments left by many small writes; run after an indexing run. Versions of the last
+   * KEEP_OLD_VERSIONS_MS stay (readers in other processes may still be on them); older ones and their files go.
+   */
   async optimize(): Promise<void> {
     const table = await this.openTable();
-    if (table) await table.optimize({ cleanupOlderThan: new Date() });
+    if (!table) return;
+    try {
+      await table.optimize({ cleanupOlderThan: new Date(Date.now() - KEEP_OLD_VERSIONS_MS) });
+    } catch (e) {
+      throw lanceError(e, 'compacting the index', this.dataDir);
+    }
+    await this.recordChecksums();
   }
 
   /** Builds an approximate (HNSW-SQ, cosine) index for large catalogs; exact search stays the default without one. */
   async createAnnIndex(): Promise<void> {
     const table = await this.openTable();
     if (!table) return;
-    await table.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine' }), replace: true });
+    try {
+      await table.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine' }), replace: true });
+    } catch (e) {
+      throw lanceError(e, 'building the ANN index', this.dataDir);
+    }
+    await this.recordChecksums();
   }
 
   async version(): Promise<string> {

@@ -12,6 +12,7 @@ import type { Facets, IndexedRecord } from '../../domain/types.js';
 import type { StoreLocation } from './model-guard.js';
 import { VectorStoreKernel, type ManifestDecision, type NearestQuery, type VectorStoreDriver } from './store-kernel.js';
 import type { StoredHit, StoredRecord } from './vector-store.js';
+import { indexLockedError, writerHolder, type WriterHolder, type WriterLock } from './writer-lock.js';
 
 /** The in-memory technology; exported so that kernel tests can share one between two stores or watch its calls. */
 export class MemoryDriver implements VectorStoreDriver {
@@ -23,6 +24,14 @@ export class MemoryDriver implements VectorStoreDriver {
   private manifest: StoreManifest | null = null;
   private readonly records = new Map<string, IndexedRecord>();
   private generation = 0;
+  private writer: WriterHolder | null = null;
+
+  /** One writer at a time within the process that holds the store (what the write API's tests need). */
+  async lockWriter(command: string): Promise<WriterLock> {
+    if (this.writer) throw indexLockedError(this.location, this.writer);
+    const holder = (this.writer = writerHolder(command));
+    return { holder, release: async () => void (this.writer = this.writer === holder ? null : this.writer) };
+  }
 
   async loadManifest(): Promise<StoreManifest | null> {
     return this.manifest && structuredClone(this.manifest);

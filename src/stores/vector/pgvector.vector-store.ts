@@ -11,8 +11,10 @@ import type { NormalizedFilters } from '../../domain/filters.js';
 import type { StoreManifest } from '../../domain/manifest.js';
 import type { Attributes, Facets, IndexedRecord } from '../../domain/types.js';
 import { redactUrl, type StoreLocation } from './model-guard.js';
+import { withRetry, type RetryDecision, type RetryPolicy } from './rate-limit.js';
 import { VectorStoreKernel, type ManifestDecision, type NearestQuery, type VectorStoreDriver } from './store-kernel.js';
 import type { StoredHit, StoredRecord } from './vector-store.js';
+import { indexLockedError, writerHolder, type WriterHolder, type WriterLock } from './writer-lock.js';
 
 export interface PgVectorStoreOptions {
   /** postgres://user:pass@host:port/db?table=products&exact=1&ef_search=100&index=hnsw&pool=10 */
@@ -35,6 +37,10 @@ const TABLE_NAME = /^[a-z_][a-z0-9_]{0,40}$/;
 const WRITE_BATCH = 500;
 /** Postgres SQLSTATE for "relation does not exist": a store that was never written. */
 const UNDEFINED_TABLE = '42P01';
+/** First key of Vitrine's advisory locks ('VITR'); the second is the hash of the table name. */
+const LOCK_NAMESPACE = 0x56495452;
+/** application_name of a writer's lock session: how a second writer learns who holds the lock. */
+const HOLDER_NAME = /^vitrine (\d+)@([^ ]*) (.*)$/;
 
 type ItemRow = { id: string; title: string; image_ref: string; content_hash: string; attributes: Attributes; embedding?: string };
 
@@ -92,6 +98,29 @@ export function fromVectorLiteral(text: string): Float32Array {
   return Float32Array.from(JSON.parse(text) as number[]);
 }
 
+/**
+ * Reads are retried this often when the connection drops (a restart, a failover): about 1.5 s in all, so a
+ * restart that takes a second or two is absorbed and a longer outage answers STORE_ERROR quickly.
+ */
+const READ_RETRY: RetryPolicy = { maxRetries: 4, baseDelayMs: 100, maxDelayMs: 800 };
+
+/** SQLSTATE classes and codes that mean "the connection or server went away", not "the query is wrong". */
+const TRANSIENT_SQLSTATE = /^(08...|57P0[123]|53300|40001|40P01)$/;
+const TRANSIENT_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const TRANSIENT_MESSAGE = /Connection terminated|not queryable|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)/i;
+
+/** Whether a failed read may succeed on another connection a moment later (checked through AppError causes). */
+export function isTransientPgError(e: unknown): boolean {
+  for (let cause = e, depth = 0; cause && depth < 5; cause = (cause as { cause?: unknown }).cause, depth++) {
+    const { code, message } = cause as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && (TRANSIENT_SQLSTATE.test(code) || TRANSIENT_NODE.has(code))) return true;
+    if (typeof message === 'string' && TRANSIENT_MESSAGE.test(message)) return true;
+  }
+  return false;
+}
+
+const retryTransient = (e: unknown): RetryDecision => ({ retry: isTransientPgError(e) });
+
 function sqlError(e: unknown, what: string): AppError {
   if (isAppError(e)) return e;
   return new AppError('STORE_ERROR', `postgres: ${what} failed: ${errorMessage(e)}`, { cause: e });
@@ -109,6 +138,8 @@ class PgDriver implements VectorStoreDriver {
   private readonly t: string;
   private readonly manifestTable: string;
   private readonly label: string;
+  /** Set when the session holding this process's writer lock dropped: the lock is gone with it. */
+  private lockLost: Error | null = null;
 
   constructor(
     private readonly settings: PgSettings,
@@ -123,8 +154,11 @@ class PgDriver implements VectorStoreDriver {
   static async connect(options: PgVectorStoreOptions): Promise<PgDriver> {
     const settings = parsePgUrl(options.url);
     const pool = new pg.Pool({ connectionString: settings.connectionString, max: settings.poolSize, connectionTimeoutMillis: 10_000 });
-    // An idle client losing its connection must not crash the process; the next query reports it.
+    // A connection that drops (a restart ends every session with 57P01) emits 'error' on its client, in use or idle.
+    // With no listener that event would end the process; the query in flight gets the error anyway, and pg-pool
+    // discards a client released with an error, so the listeners only keep the event from going unhandled.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const driver = new PgDriver(settings, pool);
     try {
       await driver.ensureExtension();
@@ -160,14 +194,43 @@ class PgDriver implements VectorStoreDriver {
     }
   }
 
+  /** A read, retried with backoff while the connection or server is away. */
+  private read<T>(fn: () => Promise<T>): Promise<T> {
+    return withRetry(fn, retryTransient, READ_RETRY);
+  }
+
   async loadManifest(): Promise<StoreManifest | null> {
+    let manifest: StoreManifest | null;
     try {
-      const r = await this.pool.query<{ manifest: StoreManifest }>(`SELECT manifest FROM ${this.manifestTable} WHERE id = 1`);
-      return r.rows[0]?.manifest ?? null;
+      const r = await this.read(() => this.pool.query<{ manifest: StoreManifest }>(`SELECT manifest FROM ${this.manifestTable} WHERE id = 1`));
+      manifest = r.rows[0]?.manifest ?? null;
     } catch (e) {
-      if ((e as { code?: string }).code === UNDEFINED_TABLE) return null;
-      throw sqlError(e, 'reading the manifest');
+      if ((e as { code?: string }).code !== UNDEFINED_TABLE) throw sqlError(e, 'reading the manifest');
+      manifest = null;
     }
+    if (manifest) return manifest;
+    // Vectors without the manifest that says which model made them: never served as an empty index.
+    const table = await this.query<{ exists: boolean }>('looking for the table', 'SELECT to_regclass($1) IS NOT NULL AS exists', [this.t]);
+    if (table.rows[0]?.exists) {
+      throw new AppError(
+        'INDEX_CORRUPT',
+        `${this.label} holds vectors but its manifest (${this.settings.table}_manifest) is missing: the index is damaged; ` +
+          `restore the manifest from a backup, or re-index into another table (?table=${this.settings.table}_v2)`,
+      );
+    }
+    return null;
+  }
+
+  /** The manifest against the table: the vector column has the manifest's dimension. */
+  async verify(manifest: StoreManifest): Promise<{ problems: string[]; warnings: string[] }> {
+    const r = await this.query<{ type: string }>(
+      'reading the vector column',
+      `SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'embedding'`,
+      [this.t],
+    );
+    const type = r.rows[0]?.type;
+    const problems = type === `vector(${manifest.model.dimension})` || type === undefined ? [] : [`the manifest says ${manifest.model.dimension} dims but the column is ${type}`];
+    return { problems, warnings: [] };
   }
 
   async updateManifest(decide: ManifestDecision): Promise<StoreManifest> {
@@ -234,15 +297,62 @@ class PgDriver implements VectorStoreDriver {
     }
   }
 
+  /** A read-only statement (retried while the connection is away). */
   private async query<R extends pg.QueryResultRow>(what: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
     try {
-      return await this.pool.query<R>(text, values);
+      return await this.read(() => this.pool.query<R>(text, values));
     } catch (e) {
       throw sqlError(e, what);
     }
   }
 
+  /**
+   * The writer lock: a session-level advisory lock held on a connection of its own for the run (or batch). Postgres
+   * frees it when that session ends, a crashed writer included. Its application_name tells a second writer who holds it.
+   */
+  async lockWriter(command: string): Promise<WriterLock> {
+    const holder = writerHolder(command);
+    const client = new pg.Client({ connectionString: this.settings.connectionString, application_name: `vitrine ${holder.pid}@${holder.host} ${command}`.slice(0, 63) });
+    let released = false;
+    this.lockLost = null;
+    client.on('error', (e) => {
+      if (!released) this.lockLost = e;
+    });
+    try {
+      await client.connect();
+    } catch (e) {
+      throw new AppError('STORE_ERROR', `cannot reach ${this.label} to take the writer lock: ${errorMessage(e)}`, { cause: e });
+    }
+    const keys = [LOCK_NAMESPACE, this.settings.table];
+    try {
+      const got = (await client.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS got', keys)).rows[0].got;
+      if (!got) {
+        const rows = await client.query<{ name: string; since: Date }>(
+          `SELECT a.application_name AS name, a.backend_start AS since FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid ` +
+            `WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = $1::int::oid AND l.objid = hashtext($2)::oid`,
+          keys,
+        );
+        const match = HOLDER_NAME.exec(rows.rows[0]?.name ?? '');
+        const other: Partial<WriterHolder> | null = match ? { pid: Number(match[1]), host: match[2], command: match[3], since: rows.rows[0].since.toISOString() } : null;
+        throw indexLockedError(this.location, other);
+      }
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      throw sqlError(e, 'taking the writer lock');
+    }
+    return {
+      holder,
+      release: async () => {
+        released = true;
+        await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', keys).catch(() => undefined);
+        await client.end().catch(() => undefined);
+      },
+    };
+  }
+
   async write(records: IndexedRecord[]): Promise<void> {
+    // A writer whose lock session dropped may no longer be alone: it stops (a re-run resumes).
+    if (this.lockLost) throw new AppError('STORE_ERROR', `the writer lock on ${this.label} was lost with its connection (${this.lockLost.message}); run again`);
     // One id twice in one INSERT ... ON CONFLICT is an error in Postgres; the kernel passes one record per id.
     await this.transaction(`writing ${records.length} records`, async (client) => {
       for (let i = 0; i < records.length; i += WRITE_BATCH) {
@@ -323,7 +433,8 @@ class PgDriver implements VectorStoreDriver {
     const sql =
       `SELECT id, title, image_ref, attributes, embedding <=> $1::vector AS distance FROM ${this.t} ${where} ` +
       `ORDER BY embedding <=> $1::vector LIMIT $${values.length}`;
-    const rows = await this.transaction('vector search', async (client) => {
+    // Read-only, so retried like the other reads when the connection drops.
+    const rows = await this.read(() => this.transaction('vector search', async (client) => {
       if (this.settings.exact) {
         await client.query('SET LOCAL enable_indexscan = off');
       } else {
@@ -333,7 +444,7 @@ class PgDriver implements VectorStoreDriver {
         if (this.iterativeScan) await client.query(`SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)`);
       }
       return (await client.query<{ id: string; title: string; image_ref: string; attributes: Attributes; distance: number }>(sql, values)).rows;
-    });
+    }));
     return rows.map((r) => ({ id: r.id, title: r.title, imageRef: r.image_ref, attributes: r.attributes, score: 1 - Number(r.distance) }));
   }
 
@@ -402,8 +513,8 @@ class PgDriver implements VectorStoreDriver {
   async version(): Promise<string> {
     try {
       // createdAt tells apart an index dropped and made again, whose generation restarts.
-      const r = await this.pool.query<{ generation: string; created: string }>(
-        `SELECT generation, manifest ->> 'createdAt' AS created FROM ${this.manifestTable} WHERE id = 1`,
+      const r = await this.read(() =>
+        this.pool.query<{ generation: string; created: string }>(`SELECT generation, manifest ->> 'createdAt' AS created FROM ${this.manifestTable} WHERE id = 1`),
       );
       return r.rows[0] ? `pg:${r.rows[0].created}:${r.rows[0].generation}` : 'pg:0';
     } catch (e) {

@@ -123,4 +123,28 @@ describe('kernel rules', () => {
       ['b', undefined],
     ]);
   });
+
+  it('verify reads every record: a vector changed behind the kernel, or a record stored twice, is a problem', async () => {
+    const driver = new MemoryDriver();
+    const store = new VectorStoreKernel(driver);
+    await expect(store.verify()).rejects.toMatchObject({ code: 'NO_INDEX' });
+    await store.bindModel(model(), []);
+    await store.upsert([rec('a', [1, 0, 0, 0]), rec('b', [0, 1, 0, 0])]);
+    expect(await store.verify({ deep: true })).toEqual({ ok: true, count: 2, problems: [], warnings: [] });
+    // What a flipped bit does to a stored vector: it is no longer of unit length.
+    await driver.write([{ ...rec('b', [0, 1, 0, 0]), vector: Float32Array.from([0, 1.5, 0, 0]) }]);
+    const quick = await store.verify();
+    expect(quick.ok).toBe(true);
+    const deep = await store.verify({ deep: true });
+    expect(deep.ok).toBe(false);
+    expect(deep.problems).toEqual(['product b has a vector of length 1.5000, not 1']);
+  });
+
+  it('one writer at a time in a process: a second lock is INDEX_LOCKED until the first is released', async () => {
+    const store = new VectorStoreKernel(new MemoryDriver());
+    const lock = await store.lockWriter('vitrine index');
+    await expect(store.lockWriter('the write API')).rejects.toMatchObject({ code: 'INDEX_LOCKED' });
+    await lock.release();
+    await (await store.lockWriter('the write API')).release();
+  });
 });

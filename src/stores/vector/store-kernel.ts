@@ -21,7 +21,8 @@ import { dot } from '../../domain/vector-math.js';
 import type { Attributes, Facets, Filters, IndexedRecord } from '../../domain/types.js';
 import { checkModel, checkQueryDimension, checkRecordDimensions, noIndexError, type StoreLocation } from './model-guard.js';
 import { KeywordIndex } from './keyword-index.js';
-import type { KeywordSearchOptions, StoredHit, StoredRecord, VectorSearchOptions, VectorStore } from './vector-store.js';
+import type { IntegrityReport, KeywordSearchOptions, StoredHit, StoredRecord, VectorSearchOptions, VectorStore } from './vector-store.js';
+import { noWriterLock, type WriterLock } from './writer-lock.js';
 import { MemoryReadPath, type MemoryReadPathOptions, type ReadPathState } from './memory-index/memory.read-path.js';
 
 /** What the kernel asks a driver for: the best `limit` candidates of a query, in any order. */
@@ -53,6 +54,10 @@ export interface VectorStoreDriver extends Pick<VectorStore, 'location' | 'scan'
    * indexes). Drivers whose technology can, do this atomically (Postgres: one transaction under a lock).
    */
   updateManifest(decide: ManifestDecision): Promise<StoreManifest>;
+  /** The technology's own integrity checks (file checksums, manifest against schema); absent where it has none. */
+  verify?(manifest: StoreManifest): Promise<{ problems: string[]; warnings: string[] }>;
+  /** The technology's writer lock (INDEX_LOCKED when held); absent where it has none. */
+  lockWriter?(command: string): Promise<WriterLock>;
   /** Writes checked records: one per id, of the index's dimension, with known fields only. */
   write(records: IndexedRecord[], manifest: StoreManifest): Promise<void>;
   /** Deletes the ids present; returns how many were. */
@@ -307,6 +312,10 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     return publicManifest(this.remember(manifest)!);
   }
 
+  async lockWriter(command: string): Promise<WriterLock> {
+    return this.driver.lockWriter ? this.driver.lockWriter(command) : noWriterLock(command);
+  }
+
   async upsert(records: IndexedRecord[]): Promise<void> {
     if (records.length === 0) return;
     let manifest = await this.required();
@@ -452,6 +461,55 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     }
     if (reads) return reads.facets(fields, normalized);
     return this.driver.facets(fields, normalized, this.manifest ?? manifest);
+  }
+
+  async verify(options: { deep?: boolean } = {}): Promise<IntegrityReport> {
+    let manifest: StoreManifest | null;
+    try {
+      manifest = await this.driver.loadManifest();
+    } catch (e) {
+      if (isAppError(e) && e.code === 'INDEX_CORRUPT') return { ok: false, count: 0, problems: [e.message], warnings: [] };
+      throw e;
+    }
+    if (!manifest) throw noIndexError(this.location);
+    const own = (await this.driver.verify?.(manifest)) ?? { problems: [], warnings: [] };
+    const problems = [...own.problems];
+    const count = await this.driver.count(new Map(), manifest);
+    if (options.deep) problems.push(...(await this.checkRecords(manifest, count)));
+    return { ok: problems.length === 0, count, problems, warnings: own.warnings };
+  }
+
+  /** Reads every record: ids once, vectors of the index's dimension and unit length, and as many as the store counts. */
+  private async checkRecords(manifest: StoreManifest, counted: number): Promise<string[]> {
+    const problems: string[] = [];
+    const note = (problem: string) => {
+      if (problems.length < 20) problems.push(problem);
+    };
+    const seen = new Set<string>();
+    let read = 0;
+    try {
+      for await (const batch of this.driver.scan({ batchSize: 2000, withVector: true })) {
+        for (const r of batch) {
+          read++;
+          if (seen.has(r.id)) note(`product ${r.id} is stored more than once`);
+          seen.add(r.id);
+          const v = r.vector;
+          if (!v || v.length !== manifest.model.dimension) {
+            note(`product ${r.id} has a vector of ${v?.length ?? 0} dims; the index has ${manifest.model.dimension}`);
+            continue;
+          }
+          let norm = 0;
+          for (let i = 0; i < v.length; i++) norm += v[i] * v[i];
+          // Vectors are stored normalised; a flipped bit in one moves its length (or makes it NaN).
+          if (!(Math.abs(Math.sqrt(norm) - 1) < 1e-3)) note(`product ${r.id} has a vector of length ${Math.sqrt(norm).toFixed(4)}, not 1`);
+        }
+      }
+    } catch (e) {
+      note(`reading the records failed after ${read}: ${isAppError(e) ? e.message : String(e)}`);
+      return problems;
+    }
+    if (read !== counted) note(`the store counts ${counted} products but ${read} could be read`);
+    return problems;
   }
 
   async *scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<StoredRecord[]> {

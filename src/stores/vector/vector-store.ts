@@ -6,9 +6,10 @@ import type { ResolvedFilters } from '../../domain/filters.js';
 import type { Scored } from '../../domain/ranking.js';
 import type { Facets, Filters, IndexedRecord, Attributes } from '../../domain/types.js';
 import type { StoreLocation } from './model-guard.js';
+import type { WriterLock } from './writer-lock.js';
 import type { ReadPathState } from './memory-index/memory.read-path.js';
 
-export type { StoreManifest };
+export type { StoreManifest, WriterLock };
 
 export interface VectorSearchOptions {
   vector: Float32Array;
@@ -47,6 +48,15 @@ export interface StoredItem {
 /** A stored item, with its vector when asked for. */
 export type StoredRecord = StoredItem & { vector?: Float32Array };
 
+/** What `verify` found: problems make the index unusable (INDEX_CORRUPT); warnings are worth knowing. */
+export interface IntegrityReport {
+  ok: boolean;
+  /** Products the store counts (and, deep, read). */
+  count: number;
+  problems: string[];
+  warnings: string[];
+}
+
 export interface VectorStore {
   /** Where the index lives, in the words of error messages (never a password). */
   readonly location: StoreLocation;
@@ -63,6 +73,12 @@ export interface VectorStore {
    * whose hash or dimension differs from the one the index was built with. New attribute fields are added.
    */
   bindModel(model: ModelManifest, attributeFields: string[]): Promise<StoreManifest>;
+  /**
+   * Takes this index's writer lock (one writer at a time, across processes) for `command` (`vitrine index`, ...), or
+   * throws INDEX_LOCKED naming the holder. Readers never take it. Stores without a locking primitive (Qdrant,
+   * Pinecone) return a lock that holds nothing. Every kernel store has it; optional for test fakes of the port.
+   */
+  lockWriter?(command: string): Promise<WriterLock>;
   /** Writes records (the last one wins for an id given twice); NO_INDEX before bindModel. */
   upsert(records: IndexedRecord[]): Promise<void>;
   delete(ids: string[]): Promise<number>;
@@ -99,6 +115,13 @@ export interface VectorStore {
    * drop stale results. Optional: stores without it are not result-cached.
    */
   version?(): Promise<string>;
+  /**
+   * Checks the index against itself: the manifest against the stored data, the store's own verification (the
+   * embedded store's file checksums) and, when deep, every record (each id once, vectors of the index's dimension
+   * and unit length, as many records read as the store counts). NO_INDEX when never indexed. Every kernel store
+   * has it; optional for test fakes of the port.
+   */
+  verify?(options?: { deep?: boolean }): Promise<IntegrityReport>;
   /** Upkeep after a bulk write (LanceDB compacts the fragments many small writes leave); absent where none is needed. */
   optimize?(): Promise<void>;
   /** Builds an approximate (HNSW) index on request; absent where the store builds one itself. */

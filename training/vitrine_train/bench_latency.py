@@ -1,20 +1,16 @@
-#!/usr/bin/env python3
 """Batch-1 CPU latency of a model folder in PyTorch (median over runs), the serving-time budget check
-(text <= 10 ms, image <= 30 ms).  /usr/bin/python3 training/bench_latency.py models/house [--threads 1]"""
+(text <= 10 ms, image <= 30 ms).  PYTHONPATH=training /usr/bin/python3 -m vitrine_train.bench_latency models/house [--threads 1]"""
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import sys
 import time
 
 import numpy as np
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from vitrine_train.checkpoint import load_checkpoint  # noqa: E402
+from .checkpoint import load_checkpoint
 
 
 def median_ms(fn, n: int) -> float:

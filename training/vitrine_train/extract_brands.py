@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """Brand candidates from catalog titles (the catalog has no brand column): the words of a title before its
 first gender word ("Red Tape Men's Brown Shoe" -> "Red Tape"), counted over the train split. Prints
 `count<TAB>brand`; the reviewed list is data/brands.txt (see its header for the review rules).
 
-  /usr/bin/python3 training/extract_brands.py --min-count 20 > /tmp/brand-candidates.tsv
+  PYTHONPATH=training /usr/bin/python3 -m vitrine_train.extract_brands --min-count 20 > /tmp/brand-candidates.tsv
 """
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ import collections
 import csv
 import os
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # training/
 DEFAULT_CATALOG = os.path.normpath(os.path.join(HERE, "..", "..", "shared/data/fashion-products/catalog.csv"))
 GENDER_WORDS = {"men", "men's", "mens", "women", "women's", "womens", "boys", "boy's", "boy", "girls", "girl's",
                 "girl", "kids", "kid's", "unisex", "infant", "infants", "baby"}

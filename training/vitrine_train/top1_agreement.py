@@ -1,23 +1,21 @@
-#!/usr/bin/env python3
 """Where title -> image retrieval goes wrong: for every distinct val title, does the top-1 product (gallery =
 train + val photos) share the query product's gender, articleType, baseColour, brand, exact title?
 
-  /usr/bin/python3 training/top1_agreement.py models/house     # or a checkpoint .pt
+  PYTHONPATH=training /usr/bin/python3 -m vitrine_train.top1_agreement models/house     # or a checkpoint .pt
 """
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 import numpy as np
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from vitrine_train.data import TextSampler, load_catalog, load_image_cache, title_brand  # noqa: E402
-from vitrine_train.checkpoint import load_checkpoint  # noqa: E402
-from vitrine_train.evaluate import embed_images, embed_texts  # noqa: E402
+from .checkpoint import load_checkpoint
+from .data import TextSampler, load_catalog, load_image_cache, title_brand
+from .evaluate import embed_images, embed_texts
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # training/
 
 SHARED = os.path.normpath(os.path.join(HERE, "../../shared/data/fashion-products"))
 

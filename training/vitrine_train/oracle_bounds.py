@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """What title -> image retrieval can reach from attributes alone: labels only, no model, no image.
 
 For each distinct title of a split (the eval's queries), imagine a model that knows every gallery product's
@@ -6,7 +5,7 @@ attributes perfectly (the listed fields) but nothing else, so it ranks the produ
 product's attributes first, in random order. Expected BEIR recall@1 and recall@10 of that "oracle" show how
 much of the task needs more than the attributes (brand, product line, details). Gallery = the whole catalog.
 
-  /usr/bin/python3 training/oracle_bounds.py --split test
+  PYTHONPATH=training /usr/bin/python3 -m vitrine_train.oracle_bounds --split test
 """
 from __future__ import annotations
 
@@ -14,12 +13,10 @@ import argparse
 import collections
 import csv
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vitrine_train.data import title_brand  # noqa: E402
+from .data import title_brand
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # training/
 DEFAULT_CATALOG = os.path.normpath(os.path.join(HERE, "../../shared/data/fashion-products/catalog.csv"))
 
 

@@ -1,25 +1,21 @@
-#!/usr/bin/env python3
 """Build the tiny random CLIP-layout fixture used by the runtime's tests (test/fixtures/tiny-clip/).
 
 Deterministic: fixed seed, fixed merges count; rerunning rewrites the same numbers.
-Run from anywhere:  /usr/bin/python3 training/make_tiny_fixture.py
+From the repository root:  PYTHONPATH=training /usr/bin/python3 -m vitrine_train.make_tiny_fixture
 """
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
-sys.path.insert(0, HERE)
+from .export import export_model_folder, write_golden_images
+from .model import DualEncoder, ModelConfig, TextConfig, VisionConfig, count_params
+from .preprocess import ImagePreprocessing
+from .tokenizer import DEFAULT_VOCAB_GZ, ClipBpeTokenizer
 
-from vitrine_train.export import export_model_folder, write_golden_images  # noqa: E402
-from vitrine_train.model import DualEncoder, ModelConfig, TextConfig, VisionConfig, count_params  # noqa: E402
-from vitrine_train.preprocess import ImagePreprocessing  # noqa: E402
-from vitrine_train.tokenizer import DEFAULT_VOCAB_GZ, ClipBpeTokenizer  # noqa: E402
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 SEED = 20261127
 NUM_MERGES = 2000
@@ -64,7 +60,7 @@ def main() -> None:
     export_model_folder(
         model, tok, pp, args.out,
         vitrine_meta={"name": "tiny-clip-fixture", "description": "random weights, for runtime tests only",
-                      "seed": SEED, "num_merges": NUM_MERGES, "generator": "training/make_tiny_fixture.py",
+                      "seed": SEED, "num_merges": NUM_MERGES, "generator": "vitrine_train.make_tiny_fixture",
                       "parameters": count_params(model)},
         golden_texts=GOLDEN_TEXTS, golden_image_paths=images, repo_root=REPO,
     )

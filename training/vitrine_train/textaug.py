@@ -1,0 +1,86 @@
+"""Text augmentation towards what shoppers type: their words for catalog terms (the reviewed data/synonyms.json),
+one-character typos, and junk texts that match nothing (negatives that teach the model's scores to stay low
+for them, so that a score threshold can hold junk back).
+
+The typo edit is the same family as src/eval/query-sets.ts `typoEdit` (delete, insert, substitute, transpose at a
+letter) but drawn from the training RNG: the eval's seeded typo queries are not replayed here.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import numpy as np
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEFAULT_SYNONYMS = os.path.join(REPO, "data/synonyms.json")
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+# Words that name no fashion product: junk queries for training. The test of the shipped model
+# (test/model/house-model.test.ts) uses other junk texts, so the documented threshold is checked on unseen junk.
+JUNK_WORDS = ("kitchen sink motor engine invoice tax river mountain algebra physics printer router cable keyboard "
+              "monitor battery tomato potato onion garlic recipe soup pizza burger coffee tea sugar salt pepper "
+              "hammer drill screw nail wood plank cement brick window door table chair sofa lamp bulb fan fridge "
+              "oven stove microwave tyre wheel bicycle train plane airport ticket passport visa hotel booking "
+              "insurance loan bank account password email server database python java compiler planet galaxy "
+              "volcano earthquake election parliament football cricket score stadium guitar piano violin drum "
+              "song album movie cinema actor novel poem chapter homework exam lecture dog cat parrot fish cow "
+              "horse tiger lion elephant monkey garden flower grass tree leaf seed fertiliser tractor farm "
+              "hospital doctor medicine tablet syrup vaccine dentist plumber electrician carpenter").split()
+
+
+def load_synonyms(path: str = DEFAULT_SYNONYMS) -> list[tuple[re.Pattern, list[str]]]:
+    """[(whole-word case-insensitive pattern of a catalog term, shopper words)], longest terms first so that
+    "Navy Blue" is swapped before "Blue" would be."""
+    table = {k: v for k, v in json.load(open(path, encoding="utf-8")).items() if not k.startswith("_")}
+    out = []
+    for term in sorted(table, key=len, reverse=True):
+        words = [w for w in table[term] if w.strip()]
+        if words:
+            out.append((re.compile(r"(?<![\w-])" + re.escape(term) + r"(?![\w-])", re.IGNORECASE), words))
+    return out
+
+
+def swap_synonyms(text: str, synonyms, rng: np.random.Generator, prob: float) -> str:
+    """Each catalog term found in the text is replaced, with probability `prob`, by one of its shopper words."""
+    for pattern, words in synonyms:
+        if pattern.search(text) and rng.random() < prob:
+            text = pattern.sub(words[int(rng.integers(len(words)))], text, count=1)
+    return text
+
+
+def typo(text: str, rng: np.random.Generator) -> str:
+    """One random Damerau edit at a letter; the text comes back unchanged when it has no letter."""
+    letters = [i for i, c in enumerate(text) if c.isalpha() and c.lower() in LETTERS]
+    if not letters:
+        return text
+    for _ in range(8):
+        i = letters[int(rng.integers(len(letters)))]
+        kind = int(rng.integers(4))
+        new = LETTERS[int(rng.integers(26))]
+        if text[i].isupper():
+            new = new.upper()
+        if kind == 0:
+            out = text[:i] + text[i + 1:]
+        elif kind == 1:
+            out = text[: i + 1] + new + text[i + 1:]
+        elif kind == 2:
+            out = text[:i] + new + text[i + 1:]
+        else:
+            if i + 1 >= len(text) or not text[i + 1].isalpha():
+                continue
+            out = text[:i] + text[i + 1] + text[i] + text[i + 2:]
+        if out != text and out.strip():
+            return out
+    return text
+
+
+def junk_text(rng: np.random.Generator) -> str:
+    """A text that names no product: unrelated words, letter mash or digits."""
+    kind = rng.random()
+    if kind < 0.5:
+        return " ".join(JUNK_WORDS[int(i)] for i in rng.integers(len(JUNK_WORDS), size=int(rng.integers(1, 4))))
+    if kind < 0.85:
+        return " ".join("".join(LETTERS[int(c)] for c in rng.integers(26, size=int(rng.integers(3, 10))))
+                        for _ in range(int(rng.integers(1, 3))))
+    return "".join(str(int(d)) for d in rng.integers(10, size=int(rng.integers(2, 9))))
