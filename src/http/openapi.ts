@@ -23,6 +23,7 @@ const COMPONENTS: Record<string, z.ZodType> = {
   FacetsResult: FacetsResponseSchema,
   Readiness: ReadinessSchema,
   Limits: ApiLimitsSchema,
+  // One write's outcome: PUT and DELETE answer one, a batch a list of them.
   WriteResult: WriteResultSchema,
 };
 
