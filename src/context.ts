@@ -168,6 +168,9 @@ async function assembleContext(config: Config, options: BuildContextOptions, { r
       limits,
       instrumentation,
       cache: config.cacheEntries > 0 ? new QueryCache<SearchResult>({ maxResults: config.cacheEntries, maxEmbeddingBytes: config.cacheEmbeddingBytes }) : null,
+      defaultMode: config.searchMode,
+      hybrid: config.hybrid,
+      facetFields: config.facetFields,
     },
   );
   return {

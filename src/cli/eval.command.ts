@@ -11,6 +11,7 @@ import { readCatalog } from '../stores/catalog/read-catalog.js';
 import { buildEvalRuntime as defaultEvalRuntime } from '../context.js';
 import { consoleProgress, type ProgressReporter } from '../eval/progress.js';
 import { runRetrievalEval, type QuerySource, type RetrievalTask } from '../eval/retrieval.service.js';
+import { SEARCH_MODES, type SearchMode } from '../services/search.service.js';
 import { renderMarkdown } from '../eval/report/markdown.js';
 import { writeReport } from '../eval/report/write-report.js';
 import type { EvalResults } from '../eval/results.js';
@@ -38,6 +39,8 @@ interface CommonOptions {
 
 interface CatalogOptions extends CommonOptions {
   catalog: string;
+  /** Text tasks: how queries are searched, one table column per mode. */
+  mode?: SearchMode[];
   images?: string;
   gallerySplit?: string;
   refreshIndex?: boolean;
@@ -53,6 +56,18 @@ function nonNegativeInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer of 0 or more');
   return n;
+}
+
+function modeList(value: string): SearchMode[] {
+  const modes = value.split(',').map((m) => m.trim());
+  const bad = modes.filter((m) => !SEARCH_MODES.includes(m as SearchMode));
+  if (bad.length > 0) throw new InvalidArgumentError(`modes are ${SEARCH_MODES.join(', ')}; got ${bad.join(', ')}`);
+  return [...new Set(modes as SearchMode[])];
+}
+
+/** Text tasks measure the model (vector) unless asked for the keyword and hybrid search modes too. */
+function addModeOption(command: Command): Command {
+  return command.option('--mode <list>', 'how text queries are searched, comma-separated: vector (the model alone), keyword, hybrid; one column each', modeList, ['vector'] as SearchMode[]);
 }
 
 function kList(value: string): number[] {
@@ -190,6 +205,8 @@ async function runRetrieval(task: RetrievalTask, options: CatalogOptions, querie
     queries,
     gallerySplit: options.gallerySplit,
     doc: extra.doc,
+    modes: options.mode,
+    hybrid: config.hybrid,
     ks: options.k,
     depth: options.depth,
     cacheDir: options.cacheDir ?? path.join(config.dataDir, 'eval-cache'),
@@ -213,7 +230,7 @@ export function registerEvalCommand(program: Command): Command {
     .command('eval')
     .description('measure search quality (recall@k, precision@k, MRR, nDCG, mAP; zero-shot accuracy) and write a report');
 
-  addCommonOptions(addCatalogOptions(evalCommand.command('text-to-image')))
+  addModeOption(addCommonOptions(addCatalogOptions(evalCommand.command('text-to-image'))))
     .description('text queries against product photos; relevance from a qrels file or from identical titles')
     .option('--qrels <file>', 'BEIR-style qrels JSON: {"<query text>": {"<product id>": 1}}')
     .addOption(new Option('--queries-from <field>', 'generate queries from a catalog field: each distinct value is a query').choices(['title']))
@@ -230,7 +247,7 @@ export function registerEvalCommand(program: Command): Command {
       }),
     );
 
-  addTypoOptions(addCommonOptions(addCatalogOptions(evalCommand.command('attribute'))))
+  addModeOption(addTypoOptions(addCommonOptions(addCatalogOptions(evalCommand.command('attribute')))))
     .description('one text query per distinct value of a field (e.g. baseColour); relevant = products with that value')
     .requiredOption('--field <name>', 'attribute whose values become queries')
     .option('--prompt <template>', 'query template with {} for the value, e.g. "a photo of {} clothes"')
@@ -243,7 +260,7 @@ export function registerEvalCommand(program: Command): Command {
       }),
     );
 
-  addTypoOptions(addCommonOptions(addCatalogOptions(evalCommand.command('brand'))))
+  addModeOption(addTypoOptions(addCommonOptions(addCatalogOptions(evalCommand.command('brand')))))
     .description('"<brand> <articleType>" queries, brands matched in titles from a reviewed list; relevant = products with both')
     .option('--brands <file>', 'brand list, one per line (# comments)', DEFAULT_BRANDS_FILE)
     .option('--field <name>', 'field combined with the brand', 'articleType')

@@ -2,8 +2,8 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { action, configFrom, EXIT, type GlobalFlags } from './common.js';
+import { progressOutput } from './progress.js';
 import { buildIndexContext } from '../context.js';
 import { readCatalog } from '../stores/catalog/read-catalog.js';
 import { STAGES, type ItemFailure } from '../services/index.service.js';
@@ -65,17 +65,11 @@ export function registerIndexCommand(program: Command): void {
           uploadImages: flags.uploadImages,
           onDownloadProgress: (e) => e.done && process.stderr.write(`downloaded ${e.file}\n`),
         });
-        const tty = process.stderr.isTTY === true;
-        const bar = tty
-          ? new cliProgress.SingleBar(
-              { format: 'indexing [{bar}] {percentage}% | {value}/{total} | {rate}/s | ETA {eta_formatted} | ok {ok} skipped {skipped} failed {failed}', hideCursor: true },
-              cliProgress.Presets.shades_classic,
-            )
-          : null;
+        // A bar on a terminal; a line with done/total, rate and ETA every few seconds in a log.
+        const progress = progressOutput('indexing');
         const failureLog = path.join(path.resolve(config.dataDir), 'index-failures.jsonl');
         const failures: ItemFailure[] = [];
         const log = failureLogWriter(failureLog);
-        let started = Date.now();
         // Ctrl-C stops after the batch in flight and writes what was embedded, so a re-run resumes from there.
         const abort = new AbortController();
         process.once('SIGINT', () => abort.abort());
@@ -90,19 +84,15 @@ export function registerIndexCommand(program: Command): void {
               // The catalog is read (once) before anything is logged: a missing catalog leaves the failure log alone.
               onStart: async (total) => {
                 await log.start();
-                started = Date.now();
-                bar?.start(total, 0, { ok: 0, skipped: 0, failed: 0, rate: '0' });
+                progress.start(total);
               },
-              onProgress: (p) => {
-                const rate = (p.processed / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1);
-                bar?.update(p.processed, { ok: p.ok, skipped: p.skipped, failed: p.failed, rate });
-              },
+              onProgress: (p) => progress.update(p.processed, `ok ${p.ok}, skipped ${p.skipped}, failed ${p.failed}`),
               onFailure: (f) => {
                 failures.push(f);
                 log.add(f);
               },
             });
-            bar?.stop();
+            progress.stop();
             // An interrupted run leaves compaction to the next one: the user asked it to stop.
             if (!result.interrupted) await ctx.indexer.maintain({ ann: flags.ann });
             return result;

@@ -2,6 +2,7 @@
 // in batches, resumable, and exits non-zero when the target does not hold exactly the source's products.
 import type { Command } from 'commander';
 import { action, configFrom, type GlobalFlags } from './common.js';
+import { progressOutput } from './progress.js';
 import { AppError } from '../errors/app-error.js';
 import { STORE_URL_FORMS } from '../stores/vector/open-store.js';
 import { redactUrl } from '../stores/vector/model-guard.js';
@@ -35,15 +36,21 @@ export function registerMigrateCommand(program: Command): void {
         }
         if (flags.from === flags.to) throw new AppError('BAD_REQUEST', '--from and --to name the same store');
         const stores = await buildMigrateContext(config, { from: flags.from, to: flags.to });
+        const progress = progressOutput('migrate');
+        let started = false;
         try {
           // The target is written: it takes the writer lock like `vitrine index` would. The source is only read.
           const report = await withWriterLock(stores.to, 'vitrine migrate', () => migrateIndex({
             from: stores.from,
             to: stores.to,
             batchSize,
-            onProgress: (p) => process.stderr.write(`\rmigrate: ${p.scanned} scanned, ${p.copied} copied, ${p.skipped} already there`),
+            onProgress: (p, total) => {
+              if (!started) progress.start(total);
+              started = true;
+              progress.update(p.scanned, `${p.copied} copied, ${p.skipped} already there`);
+            },
           }));
-          process.stderr.write('\n');
+          progress.stop();
           if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
           else
             process.stdout.write(

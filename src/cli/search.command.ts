@@ -3,18 +3,20 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { Option } from 'commander';
 import { action, collect, configFrom, type GlobalFlags } from './common.js';
 import { buildSearchContext } from '../context.js';
-import { searchLimitsForHelp } from '../config/config.js';
+import { loadConfig, searchLimitsForHelp } from '../config/config.js';
 import { AppError, errorMessage } from '../errors/app-error.js';
 import type { Filters, Hit } from '../domain/types.js';
-import type { Hit as WireHit, SearchRequest, SearchResponse } from '../api/search.schema.js';
+import type { Hit as WireHit, SearchMode, SearchRequest, SearchResponse, UnmatchedFilter } from '../api/search.schema.js';
 import type { ErrorBody } from '../api/status.schema.js';
 import { renderResultsPage } from '../http/render-html.js';
 import { probeImage } from '../model/image-decode.js';
 
 interface SearchFlags extends GlobalFlags {
   image?: string;
+  mode?: SearchMode;
   topK?: string;
   filter?: string[];
   json?: boolean;
@@ -24,6 +26,23 @@ interface SearchFlags extends GlobalFlags {
 
 /** A hit from the local index (with its image reference) or from a server (with its image URL). */
 type CliHit = Omit<Hit, 'imageRef'> & { imageRef?: string; imageUrl?: string };
+
+/** What the command prints, from the local index or a server alike. */
+interface CliAnswer {
+  hits: CliHit[];
+  mode: SearchMode;
+  total: number;
+  unmatchedFilters: UnmatchedFilter[];
+  tookMs: number;
+  truncated: boolean;
+}
+
+/** The hint for filter values no product holds: `no product has gender = "womn"; closest: Women, Men, Boys`. */
+export function unmatchedFilterHint(unmatched: readonly UnmatchedFilter[]): string[] {
+  return unmatched.map(
+    (u) => `no product has ${u.field} = ${JSON.stringify(u.value)}` + (u.closest.length > 0 ? `; closest: ${u.closest.join(', ')}` : ''),
+  );
+}
 
 export function parseFilterFlags(values: string[] = []): Filters | undefined {
   if (values.length === 0) return undefined;
@@ -42,7 +61,7 @@ async function dataUri(bytes: Buffer): Promise<string> {
   return `data:image/${format === 'jpeg' ? 'jpeg' : format};base64,${bytes.toString('base64')}`;
 }
 
-async function searchViaServer(url: string, body: SearchRequest, image?: Buffer, imageName?: string): Promise<{ hits: WireHit[]; tookMs: number; truncated: boolean }> {
+async function searchViaServer(url: string, body: SearchRequest, image?: Buffer, imageName?: string): Promise<Omit<CliAnswer, 'hits'> & { hits: WireHit[] }> {
   let response: Response;
   try {
     if (image) {
@@ -59,7 +78,24 @@ async function searchViaServer(url: string, body: SearchRequest, image?: Buffer,
   // Whatever answers at that address may not be a Vitrine server, so any field may be missing.
   const payload = (await response.json().catch(() => ({}))) as Partial<SearchResponse & ErrorBody>;
   if (!response.ok) throw new AppError('BAD_REQUEST', `server answered ${response.status} ${payload.code ?? ''}: ${payload.message ?? ''}`);
-  return { hits: payload.hits ?? [], tookMs: payload.tookMs ?? 0, truncated: payload.truncated ?? false };
+  const hits = payload.hits ?? [];
+  return {
+    hits,
+    mode: payload.mode ?? body.mode ?? 'vector',
+    total: payload.total ?? hits.length,
+    unmatchedFilters: payload.unmatchedFilters ?? [],
+    tookMs: payload.tookMs ?? 0,
+    truncated: payload.truncated ?? false,
+  };
+}
+
+/** The default mode for `--help`: the configured one, or the built-in default when the config is invalid. */
+function defaultModeForHelp(): SearchMode {
+  try {
+    return loadConfig().searchMode;
+  } catch {
+    return 'vector';
+  }
 }
 
 export function registerSearchCommand(program: Command): void {
@@ -70,7 +106,10 @@ export function registerSearchCommand(program: Command): void {
     .argument('[text]', 'query text')
     .option('--image <file>', 'search with this photo instead of (or with) a text')
     .option('-k, --top-k <n>', `number of results (default ${limits.defaultK}, at most ${limits.maxK})`)
-    .option('--filter <field=value>', 'keep products whose field equals value (repeatable; repeated fields mean "any of")', collect, [])
+    .addOption(
+      new Option('--mode <mode>', `vector (by meaning), keyword (by words, typos forgiven) or hybrid (both) (default ${defaultModeForHelp()})`).choices(['vector', 'keyword', 'hybrid']),
+    )
+    .option('--filter <field=value>', 'keep products whose field equals value, compared case-insensitively (repeatable; repeated fields mean "any of")', collect, [])
     .option('--json', 'print JSON')
     .option('--out <file.html>', 'write a self-contained HTML page of the results')
     .option('--url <server>', 'ask a running Vitrine server (e.g. http://localhost:30000) instead of the local data dir')
@@ -91,14 +130,13 @@ export function registerSearchCommand(program: Command): void {
             throw new AppError('NOT_FOUND', `image file ${flags.image} does not exist or cannot be read`);
           }
         }
-        let hits: CliHit[];
-        let tookMs: number;
-        let truncated: boolean;
+        let answer: CliAnswer;
         const images = new Map<string, string>();
         if (flags.url) {
-          ({ hits, tookMs, truncated } = await searchViaServer(flags.url, { text, k, filters }, image, flags.image ? path.basename(flags.image) : undefined));
+          const remote = await searchViaServer(flags.url, { text, k, filters, mode: flags.mode }, image, flags.image ? path.basename(flags.image) : undefined);
+          answer = remote;
           if (flags.out) {
-            for (const h of hits) {
+            for (const h of remote.hits) {
               const src = new URL(h.imageUrl ?? `/images/${encodeURIComponent(h.id)}`, flags.url);
               const response = await fetch(src).catch(() => null);
               if (response?.ok) images.set(h.id, await dataUri(Buffer.from(await response.arrayBuffer())));
@@ -107,8 +145,8 @@ export function registerSearchCommand(program: Command): void {
         } else {
           const ctx = await buildSearchContext(configFrom({ data: flags.data, store: flags.store, model: flags.model, config: flags.config }));
           try {
-            const result = await ctx.search.search({ text, image, k, filters });
-            ({ hits, tookMs, truncated } = result);
+            const result = await ctx.search.search({ text, image, k, filters, mode: flags.mode });
+            answer = result;
             if (flags.out) {
               for (const h of result.hits) {
                 const bytes = await ctx.loadImage(h.imageRef).catch(() => null);
@@ -119,17 +157,21 @@ export function registerSearchCommand(program: Command): void {
             await ctx.close();
           }
         }
+        const { hits, tookMs, truncated } = answer;
         if (truncated) process.stderr.write('note: the query text was longer than the model context and was truncated\n');
+        for (const line of unmatchedFilterHint(answer.unmatchedFilters)) process.stderr.write(`hint: ${line}\n`);
         if (flags.out) {
           const query = [text ? `"${text}"` : '', flags.image ? `photo ${path.basename(flags.image)}` : ''].filter(Boolean).join(' + ');
           await writeFile(flags.out, renderResultsPage({ query, hits: hits.map((h) => ({ ...h, imageSrc: images.get(h.id) ?? '' })), tookMs }));
           process.stderr.write(`wrote ${flags.out}\n`);
         }
         if (flags.json) {
-          process.stdout.write(`${JSON.stringify({ hits: hits.map(({ imageRef: _r, ...h }) => h), tookMs }, null, 2)}\n`);
+          const { mode, total, unmatchedFilters } = answer;
+          process.stdout.write(`${JSON.stringify({ mode, total, hits: hits.map(({ imageRef: _r, ...h }) => h), unmatchedFilters, tookMs }, null, 2)}\n`);
         } else {
-          process.stdout.write(hits.map((h, i) => `${String(i + 1).padStart(3)}  ${h.score.toFixed(4)}  ${h.id.padEnd(10)}  ${h.title}`).join('\n') + '\n');
-          process.stdout.write(`${hits.length} hits in ${tookMs.toFixed(1)} ms\n`);
+          // Similarity, not the mode's ranking score: it means the same in every mode.
+          if (hits.length > 0) process.stdout.write(hits.map((h, i) => `${String(i + 1).padStart(3)}  ${h.similarity.toFixed(4)}  ${h.id.padEnd(10)}  ${h.title}`).join('\n') + '\n');
+          process.stdout.write(`${hits.length} of ${answer.total.toLocaleString('en')} matches (${answer.mode}) in ${tookMs.toFixed(1)} ms\n`);
         }
       }),
     );

@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
+import { DEFAULT_FUSION } from '../domain/fusion.js';
+
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 /** A switch from JSON (true/false) or the environment (1/0, true/false, yes/no, on/off). */
@@ -52,6 +54,15 @@ export type ApiKeyEntry = z.infer<typeof ApiKeySchema>;
 /** Who may use a group of routes: anyone, or requests with a valid key (of the route's scope). */
 const access = () => z.enum(['open', 'key']);
 
+/**
+ * The search mode of a text query that names none. Hybrid: on val it beats vector on every query set, brand and typo
+ * precision@1 by far more than the 0.10 docs/DECISIONS.md asks (figures in the README, "Search modes").
+ */
+export const DEFAULT_SEARCH_MODE = 'hybrid' as const;
+
+/** Hybrid fusion as tuned on the val split (domain/fusion.ts), and the vector side's share of the result set. */
+export const DEFAULT_HYBRID_SETTINGS = Object.freeze({ ...DEFAULT_FUSION, vectorCandidates: 100 });
+
 export const ConfigSchema = z
   .object({
     dataDir: z.string().min(1).default('./vitrine-data'),
@@ -81,6 +92,23 @@ export const ConfigSchema = z
     cacheEntries: intFrom(0, 1_000_000).default(2000),
     cacheEmbeddingBytes: intFrom(0, 4 * 1024 ** 3).default(16 * 1024 * 1024),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /**
+     * Mode of a text search that names none. Hybrid only where it beats vector on val (docs/DECISIONS.md, the
+     * figures in the README): see DEFAULT_SEARCH_MODE.
+     */
+    searchMode: z.enum(['vector', 'keyword', 'hybrid']).default(DEFAULT_SEARCH_MODE),
+    /** Attribute fields shown as filters, in order; default: every field but the split, years and ids, most selective first. */
+    facetFields: wordList().optional(),
+    /** How hybrid search fuses its two rankings (weighted reciprocal rank fusion), tuned on the val split. */
+    hybrid: z
+      .object({
+        rankConstant: z.number().min(0).max(10_000).default(DEFAULT_HYBRID_SETTINGS.rankConstant),
+        vectorWeight: z.number().min(0).max(100).default(DEFAULT_HYBRID_SETTINGS.vectorWeight),
+        keywordWeight: z.number().min(0).max(100).default(DEFAULT_HYBRID_SETTINGS.keywordWeight),
+        vectorCandidates: z.number().int().min(1).max(10_000).default(DEFAULT_HYBRID_SETTINGS.vectorCandidates),
+      })
+      .strict()
+      .prefault({}),
     /** Log query texts (the seed routes carry them in their URL); off, so shoppers' searches stay out of logs. */
     logQueries: flag().default(false),
 
@@ -154,6 +182,8 @@ const ENV_KEYS: Record<string, keyof z.infer<typeof ConfigSchema>> = {
   VITRINE_LOG_LEVEL: 'logLevel',
   VITRINE_CACHE_ENTRIES: 'cacheEntries',
   VITRINE_CACHE_EMBEDDING_BYTES: 'cacheEmbeddingBytes',
+  VITRINE_SEARCH_MODE: 'searchMode',
+  VITRINE_FACET_FIELDS: 'facetFields',
   VITRINE_LOG_QUERIES: 'logQueries',
   VITRINE_MAX_JSON_BYTES: 'maxJsonBytes',
   VITRINE_MAX_JSON_DEPTH: 'maxJsonDepth',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countFacets, matchesFilters, normalizeFilters } from './filters.js';
+import { closestValues, countFacets, filterValueKey, matchesFilters, normalizeFilters, resolveFilterValues } from './filters.js';
 import { l2Normalize, weightedMix, dot } from './vector-math.js';
 
 describe('filters', () => {
@@ -49,5 +49,42 @@ describe('vector math', () => {
     ]);
     expect(dot(mixed, [1, 0])).toBeCloseTo(Math.SQRT1_2, 6);
     expect(() => dot([1], [1, 2])).toThrow(RangeError);
+  });
+});
+
+describe('forgiving filter values', () => {
+  const known = new Map([
+    ['gender', ['Men', 'Women', 'Boys', 'Girls', 'Unisex']],
+    ['baseColour', ['Navy Blue', 'Blue', 'Red', 'NA']],
+  ]);
+
+  it('compares values trimmed, with runs of space as one, case-insensitively', () => {
+    const { filters, unmatched } = resolveFilterValues(new Map([['gender', [' women ', 'MEN']], ['baseColour', ['navy   blue']]]), known);
+    expect([...filters]).toEqual([
+      ['gender', ['Women', 'Men']],
+      ['baseColour', ['Navy Blue']],
+    ]);
+    expect(unmatched).toEqual([]);
+    expect(filterValueKey('  Ｎavy\tBLUE ')).toBe('navy blue');
+  });
+
+  it('maps a value to every stored spelling of it', () => {
+    const { filters } = resolveFilterValues(new Map([['colour', ['red']]]), new Map([['colour', ['Red', 'RED', 'Blue']]]));
+    expect(filters.get('colour')).toEqual(['Red', 'RED']);
+  });
+
+  it('keeps a value that matches nothing (it still selects nothing) and names the closest known values', () => {
+    const { filters, unmatched } = resolveFilterValues(new Map([['gender', ['womn', 'Men']]]), known);
+    expect(filters.get('gender')).toEqual(['womn', 'Men']);
+    expect(unmatched).toHaveLength(1);
+    expect(unmatched[0]).toMatchObject({ field: 'gender', value: 'womn' });
+    expect(unmatched[0].closest).toHaveLength(3);
+    expect(unmatched[0].closest[0]).toBe('Women');
+  });
+
+  it('ranks a known value that starts with what was typed first', () => {
+    expect(closestValues('wom', ['Men', 'Women', 'Boys'])[0]).toBe('Women');
+    expect(closestValues('navy', ['Blue', 'Navy Blue', 'Red'])[0]).toBe('Navy Blue');
+    expect(closestValues('', ['Men'])).toEqual([]);
   });
 });

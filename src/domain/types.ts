@@ -28,8 +28,10 @@ export type Filters = Record<string, string | string[]>;
 
 export interface Hit {
   id: string;
-  /** Cosine similarity in [-1, 1]; higher is more similar. */
+  /** The ranking score of the search mode (cosine for vector, BM25 for keyword, the fused rank score for hybrid). */
   score: number;
+  /** The model's (calibrated) similarity of the product to the query, whatever the mode; minScore cuts on it. */
+  similarity: number;
   title: string;
   imageRef: string;
   attributes: Attributes;

@@ -7,6 +7,7 @@ import type { Embedder, PixelValues } from '../model/embedder.js';
 import type { StoredItem, VectorSearchOptions, VectorStore } from '../stores/vector/vector-store.js';
 import type { EvalRuntime, IndexGalleryOptions } from './eval-runtime.js';
 import { mapConcurrent, runRetrievalEval } from './retrieval.service.js';
+import { renderMarkdown } from './report/markdown.js';
 import { runZeroShotEval } from './zero-shot.service.js';
 
 const COLOURS = ['red', 'blue', 'green', 'black'];
@@ -83,6 +84,21 @@ class MemoryStore implements VectorStore {
       .sort((a, b) => b.score - a.score)
       .slice(0, options.k);
   }
+  async keywordSearch(options: { text: string }) {
+    const words = options.text.toLowerCase().split(/\s+/);
+    return [...this.records.values()]
+      .filter((r) => words.every((w) => r.title.toLowerCase().includes(w)))
+      .map((r) => ({ id: r.id, score: 1 }));
+  }
+  async recordsOf(ids: readonly string[]) {
+    return new Map(ids.filter((id) => this.records.has(id)).map((id) => [id, this.item(this.records.get(id)!)]));
+  }
+  async similarities(vector: Float32Array, ids: readonly string[]) {
+    return new Map(ids.filter((id) => this.records.has(id)).map((id) => [id, dot(this.records.get(id)!.vector, vector)]));
+  }
+  async resolveFilters() {
+    return { filters: new Map(), unmatched: [] };
+  }
   async count() {
     return this.records.size;
   }
@@ -151,6 +167,11 @@ const products = [
   product('p5', 'Black Shoes', 'Black', 'test'),
 ];
 const photos = { '/photos/p1.png': 'red', '/photos/p2.png': 'red', '/photos/p3.png': 'blue', '/photos/p4.png': 'green', '/photos/p5.png': 'black' };
+
+/** The attribute task over the colour catalog above, top 3, no heat map. */
+function colourQueries(runtime: ReturnType<typeof fakeRuntime>['runtime']) {
+  return { task: 'attribute' as const, models: ['fake'], products, catalog: { source: 'catalog.csv' }, ks: [3], cacheDir: '/cache', heatmapSize: 0, runtime };
+}
 
 describe('runRetrievalEval', () => {
   it('text-to-image from titles: figures by hand, and the saved gallery index is reused on the second run', async () => {
@@ -282,17 +303,7 @@ describe('runRetrievalEval', () => {
 
   it('attribute with a doc mix of image and title embeddings', async () => {
     const { runtime } = fakeRuntime(photos);
-    const base = {
-      task: 'attribute' as const,
-      models: ['fake'],
-      products,
-      catalog: { source: 'catalog.csv' },
-      queries: { kind: 'field-text' as const, field: 'baseColour', prompt: 'a photo of {} clothes' },
-      ks: [3],
-      cacheDir: '/cache',
-      heatmapSize: 0,
-      runtime,
-    };
+    const base = { ...colourQueries(runtime), queries: { kind: 'field-text' as const, field: 'baseColour', prompt: 'a photo of {} clothes' } };
     // Image only: "Red" finds p1, p2 but not p4 (green photo) in the top 3? Scores: p1 = p2 = 1, others 0; the tie at
     // 0 among p3, p4, p5 goes to p3 by id, so recall@3 for Red is 2/3.
     const imageOnly = await runRetrievalEval({ ...base, doc: 'image' });
@@ -302,6 +313,22 @@ describe('runRetrievalEval', () => {
     const mixed = await runRetrievalEval({ ...base, doc: 'image:0.5,text:0.5' });
     expect(mixed.runs[0].documents).toBe('image:0.50,text:0.50');
     expect(mixed.runs[0].metrics['recall@3']).toBe(1);
+  });
+
+  it('--mode: one run per search mode for text queries, keyword and hybrid through the search service', async () => {
+    const { runtime } = fakeRuntime(photos);
+    const base = { ...colourQueries(runtime), queries: { kind: 'field-text' as const, field: 'baseColour' } };
+    const results = await runRetrievalEval({ ...base, modes: ['vector', 'keyword', 'hybrid'] });
+    expect(results.runs.map((r) => r.mode)).toEqual(['vector', 'keyword', 'hybrid']);
+    // By photo, "Red" misses p4 (a green photo); by words, its title "Red Cap" says red: keyword finds all three.
+    expect(results.runs[0].metrics['recall@3']).toBeCloseTo((2 / 3 + 1 + 1) / 3, 12);
+    // Keyword: "Blue Jeans" and "Black Shoes" name their colour, and "Red" finds all three red titles.
+    expect(results.runs[1].metrics['recall@3']).toBe(1);
+    expect(results.runs[2].metrics['recall@3']).toBe(1);
+    expect(renderMarkdown(results)).toContain('| metric | colour-model (ffffffff) · vector | colour-model (ffffffff) · keyword | colour-model (ffffffff) · hybrid |');
+    // The default measures the model alone.
+    expect((await runRetrievalEval(base)).runs.map((r) => r.mode)).toEqual(['vector']);
+    await expect(runRetrievalEval({ ...base, doc: 'image:0.5,text:0.5', modes: ['keyword'] })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 
   it('several models give one run each; bad options are AppErrors', async () => {

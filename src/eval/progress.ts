@@ -1,6 +1,7 @@
 // Progress for long eval stages: a live bar (cli-progress) when stderr is a terminal, plain lines otherwise, so
 // logs of CI runs and piped output stay readable.
 import cliProgress from 'cli-progress';
+import { progressLine, ProgressPacer } from '../domain/progress.js';
 
 export interface ProgressTask {
   /** Sets the number of finished units (absolute, not a delta). */
@@ -23,9 +24,12 @@ export interface ConsoleProgressOptions {
   stream?: NodeJS.WriteStream;
   /** Force plain lines (true) or bars (false); by default bars only on a TTY. */
   plain?: boolean;
+  /** Seconds between plain lines (default 5). */
+  everySeconds?: number;
+  now?: () => number;
 }
 
-/** Progress on stderr: a bar on a terminal, otherwise a line at start, at each tenth and at the end. */
+/** Progress on stderr: a bar on a terminal, otherwise a line with done/total, rate and ETA every few seconds. */
 export function consoleProgress(options: ConsoleProgressOptions = {}): ProgressReporter {
   const stream = options.stream ?? process.stderr;
   const plain = options.plain ?? !stream.isTTY;
@@ -40,19 +44,16 @@ export function consoleProgress(options: ConsoleProgressOptions = {}): ProgressR
         bar.start(total, 0);
         return { update: (done) => bar.update(done), stop: () => bar.stop() };
       }
-      const started = Date.now();
-      let lastTenth = -1;
-      stream.write(`${label}: 0/${total}\n`);
+      const now = options.now ?? Date.now;
+      const started = now();
+      const pacer = new ProgressPacer((options.everySeconds ?? 5) * 1000);
+      stream.write(`${progressLine(label, { done: 0, total, elapsedMs: 0 })}\n`);
       return {
         update(done) {
-          const tenth = total > 0 ? Math.floor((done / total) * 10) : 10;
-          if (tenth > lastTenth && tenth < 10) {
-            lastTenth = tenth;
-            if (tenth > 0) stream.write(`${label}: ${done}/${total}\n`);
-          }
+          if (pacer.due(done, total, now())) stream.write(`${progressLine(label, { done, total, elapsedMs: now() - started })}\n`);
         },
         stop() {
-          stream.write(`${label}: done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+          stream.write(`${label}: done in ${((now() - started) / 1000).toFixed(1)} s\n`);
         },
       };
     },

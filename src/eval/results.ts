@@ -30,6 +30,8 @@ export interface SimilaritySample {
 
 export interface RetrievalRun {
   model: ModelInfo;
+  /** How text queries were searched (vector, keyword or hybrid); absent for image queries. */
+  mode?: 'vector' | 'keyword' | 'hybrid';
   index: IndexInfo;
   /** Description of the documents searched, e.g. `image` or `image:0.90,text:0.10`. */
   documents: string;

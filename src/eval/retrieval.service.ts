@@ -5,6 +5,7 @@ import { weightedMix } from '../domain/vector-math.js';
 import { AppError } from '../errors/app-error.js';
 import type { Embedder } from '../model/embedder.js';
 import type { VectorStore } from '../stores/vector/vector-store.js';
+import { DEFAULT_HYBRID, SearchService, type HybridSettings, type SearchMode } from '../services/search.service.js';
 import type { EvalRuntime } from './eval-runtime.js';
 import { exactSearch, similarityMatrix, type ExactIndex } from './exact-search.js';
 import { catalogHash, ensureGalleryIndex } from './gallery-index.js';
@@ -42,6 +43,13 @@ export interface RetrievalEvalOptions {
   gallerySplit?: string;
   /** Documents: `image` (the store's vectors) or a mix such as `image:0.9,text:0.1`. */
   doc?: string;
+  /**
+   * How text queries are searched, one run (table column) per mode: `vector` (the model alone, the default),
+   * `keyword` or `hybrid`, through the search service users run. Image queries are always by vector.
+   */
+  modes?: SearchMode[];
+  /** Hybrid fusion settings (config `hybrid`). */
+  hybrid?: HybridSettings;
   ks?: number[];
   /** Results retrieved per query (mAP is over this list); defaults to max(100, largest k). */
   depth?: number;
@@ -192,7 +200,7 @@ function docLabel(weights: { image: number; text: number }): string {
   return `image:${weights.image.toFixed(2)},text:${weights.text.toFixed(2)}`;
 }
 
-async function runOneModel(model: string, options: RetrievalEvalOptions, context: { gallery: Product[]; galleryHash: string; queries: EvalQuery[]; ks: number[]; depth: number }): Promise<RetrievalRun> {
+async function runOneModel(model: string, options: RetrievalEvalOptions, context: { gallery: Product[]; galleryHash: string; queries: EvalQuery[]; ks: number[]; depth: number }): Promise<RetrievalRun[]> {
   const { runtime } = options;
   const progress = options.progress ?? silentProgress;
   const now = options.now ?? Date.now;
@@ -214,57 +222,79 @@ async function runOneModel(model: string, options: RetrievalEvalOptions, context
         exact = await mixedDocuments(store, embedder, weights, batchSize, progress);
         timingsMs.documents = now() - docsStarted;
       }
-      const queriesStarted = now();
       const search = async (vector: Float32Array, exclude?: string): Promise<ScoredDoc[]> => {
         if (exact) return exactSearch(exact, vector, context.depth, exclude ? new Set([exclude]) : undefined);
         const hits = await store.search({ vector, k: context.depth, excludeIds: exclude ? [exclude] : undefined });
         return rankDocuments(hits.map((h) => ({ id: h.id, score: h.score })));
       };
-      const runs: QueryRun[] = [];
-      let truncatedTexts = 0;
-      let failed = 0;
-      const answerable = context.queries.filter((q) => q.relevant.size > 0);
-      const skipped = context.queries.length - answerable.length;
-      const task = progress.start(`queries (${model})`, answerable.length);
-      const textQueries = answerable.filter((q) => q.text !== undefined);
-      for (let i = 0; i < textQueries.length; i += batchSize) {
-        const batch = textQueries.slice(i, i + batchSize);
-        const encoding = await embedder.encodeTexts(batch.map((q) => q.text as string));
-        truncatedTexts += encoding.truncated.length;
-        const ranked = await mapConcurrent(batch, SEARCH_CONCURRENCY, (_, j) => search(encoding.vectors[j]));
-        batch.forEach((q, j) => runs.push({ queryId: q.id, ranked: ranked[j], relevant: q.relevant }));
-        task.update(runs.length);
+      const hasText = context.queries.some((q) => q.text !== undefined);
+      const modes: (SearchMode | undefined)[] = hasText ? (options.modes && options.modes.length > 0 ? options.modes : ['vector']) : [undefined];
+      if (exact && modes.some((m) => m !== 'vector' && m !== undefined)) {
+        throw new AppError('BAD_REQUEST', '--mode keyword and hybrid search the index: use them with --doc image');
       }
-      const productsById = new Map(options.products.map((p) => [p.id, p]));
-      const imageQueryIds = new Set(answerable.flatMap((q) => (q.productId !== undefined ? [q.productId] : [])));
-      const stored = await storedVectors(store, imageQueryIds);
-      let imageRunsDone = 0;
-      const imageQueries = answerable.filter((q) => q.productId !== undefined);
-      const imageRuns = await mapConcurrent(imageQueries, SEARCH_CONCURRENCY, async (query) => {
-        const productId = query.productId as string;
-        const vector = await imageQueryVector(stored, embedder, runtime, productsById.get(productId));
-        const run = vector ? { queryId: query.id, ranked: await search(vector, productId), relevant: query.relevant } : undefined;
-        if (!vector) failed++;
-        imageRunsDone++;
-        task.update(runs.length + imageRunsDone);
-        return run;
-      });
-      for (const run of imageRuns) if (run) runs.push(run);
-      task.stop();
-      timingsMs.queries = now() - queriesStarted;
-      const summary = evaluateRuns(runs, { ks: context.ks, curveDepth: Math.max(...context.ks) });
       const heatmap = await similaritySample(store, embedder, heatmapSample(context.gallery, options.heatmapSize ?? 12));
-      timingsMs.total = now() - started;
-      return {
-        model: { id: embedder.manifest.id, hash: embedder.manifest.hash, dimension: embedder.manifest.dimension },
-        index: info,
-        documents: docLabel(weights),
-        queries: { total: context.queries.length, evaluated: summary.evaluatedQueries, skipped, truncatedTexts, failed },
-        metrics: summary.means,
-        recallCurve: summary.recallCurve,
-        heatmap,
-        timingsMs,
-      };
+      const out: RetrievalRun[] = [];
+      for (const mode of modes) {
+        const queriesStarted = now();
+        // Keyword and hybrid go through the search service users run (its keyword index, fusion and ranking).
+        const service =
+          mode === 'keyword' || mode === 'hybrid'
+            ? new SearchService({ embedder, store }, { cache: null, hybrid: options.hybrid ?? DEFAULT_HYBRID, limits: { defaultK: context.depth, maxK: context.depth, maxOffset: 0, maxQueryChars: 100_000 } })
+            : null;
+        const runs: QueryRun[] = [];
+        let truncatedTexts = 0;
+        let failed = 0;
+        const answerable = context.queries.filter((q) => q.relevant.size > 0);
+        const skipped = context.queries.length - answerable.length;
+        const task = progress.start(`queries (${model}${mode ? `, ${mode}` : ''})`, answerable.length);
+        const textQueries = answerable.filter((q) => q.text !== undefined);
+        for (let i = 0; i < textQueries.length; i += batchSize) {
+          const batch = textQueries.slice(i, i + batchSize);
+          let ranked: ScoredDoc[][];
+          if (service) {
+            ranked = await mapConcurrent(batch, SEARCH_CONCURRENCY, async (q) => {
+              const result = await service.search({ text: q.text as string, mode, k: context.depth });
+              if (result.truncated) truncatedTexts++;
+              return result.hits.map((h) => ({ id: h.id, score: h.score }));
+            });
+          } else {
+            const encoding = await embedder.encodeTexts(batch.map((q) => q.text as string));
+            truncatedTexts += encoding.truncated.length;
+            ranked = await mapConcurrent(batch, SEARCH_CONCURRENCY, (_, j) => search(encoding.vectors[j]));
+          }
+          batch.forEach((q, j) => runs.push({ queryId: q.id, ranked: ranked[j], relevant: q.relevant }));
+          task.update(runs.length);
+        }
+        const productsById = new Map(options.products.map((p) => [p.id, p]));
+        const imageQueryIds = new Set(answerable.flatMap((q) => (q.productId !== undefined ? [q.productId] : [])));
+        const stored = await storedVectors(store, imageQueryIds);
+        let imageRunsDone = 0;
+        const imageQueries = answerable.filter((q) => q.productId !== undefined);
+        const imageRuns = await mapConcurrent(imageQueries, SEARCH_CONCURRENCY, async (query) => {
+          const productId = query.productId as string;
+          const vector = await imageQueryVector(stored, embedder, runtime, productsById.get(productId));
+          const run = vector ? { queryId: query.id, ranked: await search(vector, productId), relevant: query.relevant } : undefined;
+          if (!vector) failed++;
+          imageRunsDone++;
+          task.update(runs.length + imageRunsDone);
+          return run;
+        });
+        for (const run of imageRuns) if (run) runs.push(run);
+        task.stop();
+        const summary = evaluateRuns(runs, { ks: context.ks, curveDepth: Math.max(...context.ks) });
+        out.push({
+          model: { id: embedder.manifest.id, hash: embedder.manifest.hash, dimension: embedder.manifest.dimension },
+          ...(mode ? { mode } : {}),
+          index: info,
+          documents: docLabel(weights),
+          queries: { total: context.queries.length, evaluated: summary.evaluatedQueries, skipped, truncatedTexts, failed },
+          metrics: summary.means,
+          recallCurve: summary.recallCurve,
+          heatmap,
+          timingsMs: { ...timingsMs, queries: now() - queriesStarted, total: now() - started },
+        });
+      }
+      return out;
     } finally {
       await store.close();
     }
@@ -292,7 +322,7 @@ export async function runRetrievalEval(options: RetrievalEvalOptions): Promise<R
   const galleryHash = catalogHash(gallery);
   progress.log(`${options.task}: ${queries.length} queries over a gallery of ${gallery.length} products (catalog hash ${galleryHash.slice(0, 12)})`);
   const runs: RetrievalRun[] = [];
-  for (const model of options.models) runs.push(await runOneModel(model, options, { gallery, galleryHash, queries, ks, depth }));
+  for (const model of options.models) runs.push(...(await runOneModel(model, options, { gallery, galleryHash, queries, ks, depth })));
   const querySplit = options.queries.kind === 'qrels' ? undefined : options.queries.split;
   const typoSeed = 'typo' in options.queries ? options.queries.typo?.seed : undefined;
   return {

@@ -22,7 +22,7 @@ export function renderResultsPage(page: ResultsPage): string {
         .map((k) => `<span>${escapeHtml(h.attributes[k])}</span>`)
         .join('');
       return `<figure><img src="${escapeHtml(h.imageSrc)}" alt="${escapeHtml(h.title)}" loading="lazy">
-<figcaption><b>${i + 1}. ${escapeHtml(h.title)}</b><small>id ${escapeHtml(h.id)} · score ${h.score.toFixed(4)}</small><div class="attrs">${attrs}</div></figcaption></figure>`;
+<figcaption><b>${i + 1}. ${escapeHtml(h.title)}</b><small>id ${escapeHtml(h.id)} · similarity ${h.similarity.toFixed(4)}</small><div class="attrs">${attrs}</div></figcaption></figure>`;
     })
     .join('\n');
   const took = page.tookMs !== undefined ? ` · ${page.tookMs.toFixed(1)} ms` : '';

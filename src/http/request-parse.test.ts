@@ -3,7 +3,7 @@ import { searchRequestSchema } from '../api/search.schema.js';
 import { SeedTextQuerySchema } from '../api/seed.schema.js';
 import { parseFields } from './request-parse.js';
 
-const schema = searchRequestSchema({ defaultK: 8, maxK: 100, maxOffset: 10_000, maxQueryChars: 1000, maxUploadBytes: 1, maxFilterValues: 1000 });
+const schema = searchRequestSchema({ defaultK: 8, maxK: 100, maxOffset: 10_000, maxQueryChars: 1000, maxUploadBytes: 1, maxFilterValues: 1000, defaultMode: 'vector', imageFormats: ['JPEG'], imageTypes: ['image/jpeg'] });
 
 function failure(fn: () => unknown): { code: string; message: string } {
   try {

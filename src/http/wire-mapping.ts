@@ -11,7 +11,7 @@ export function imageUrlFor(hit: { id: string; imageRef: string }, base = ''): s
 }
 
 export function toWireHit(hit: Hit, base = ''): WireHit {
-  return { id: hit.id, score: hit.score, title: hit.title, imageUrl: imageUrlFor(hit, base), attributes: hit.attributes };
+  return { id: hit.id, score: hit.score, similarity: hit.similarity, title: hit.title, imageUrl: imageUrlFor(hit, base), attributes: hit.attributes };
 }
 
 export function toWireProduct(product: Product): WireProduct {

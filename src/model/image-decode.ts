@@ -14,6 +14,19 @@ export interface ImageLimits {
 
 export const DEFAULT_IMAGE_LIMITS: ImageLimits = { maxBytes: 20 * 1024 * 1024, maxPixels: 50_000_000 };
 
+/**
+ * Photo formats accepted, as sharp names them and as users know them. SVG is refused: it is a drawing, not a
+ * photo, and rendering it runs a whole XML and SVG engine on untrusted input. A GIF is read by its first frame.
+ */
+export const ACCEPTED_IMAGE_FORMATS: readonly { format: string; name: string; mimeTypes: readonly string[] }[] = [
+  { format: 'jpeg', name: 'JPEG', mimeTypes: ['image/jpeg'] },
+  { format: 'png', name: 'PNG', mimeTypes: ['image/png'] },
+  { format: 'webp', name: 'WebP', mimeTypes: ['image/webp'] },
+  { format: 'gif', name: 'GIF', mimeTypes: ['image/gif'] },
+  { format: 'heif', name: 'AVIF', mimeTypes: ['image/avif', 'image/heic', 'image/heif'] },
+  { format: 'tiff', name: 'TIFF', mimeTypes: ['image/tiff'] },
+];
+
 sharp.cache(false);
 sharp.concurrency(1);
 
@@ -38,6 +51,9 @@ export async function probeImage(bytes: Uint8Array, limits: ImageLimits = DEFAUL
     throw translate(e, limits);
   }
   if (!meta.width || !meta.height || !meta.format) throw new AppError('INVALID_IMAGE', 'image has no dimensions');
+  if (!ACCEPTED_IMAGE_FORMATS.some((f) => f.format === meta.format)) {
+    throw new AppError('INVALID_IMAGE', `${meta.format.toUpperCase()} is not accepted: send a ${ACCEPTED_IMAGE_FORMATS.map((f) => f.name).join(', ')} photo`);
+  }
   if (meta.width * meta.height > limits.maxPixels) {
     throw new AppError('PAYLOAD_TOO_LARGE', `image is ${meta.width}x${meta.height}; the limit is ${limits.maxPixels} pixels`);
   }

@@ -2,7 +2,7 @@
 // query stage, cache hits and misses, index size, indexer outcomes, and the default process metrics.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type QueryStage = 'image_decode' | 'text_encode' | 'image_encode' | 'vector_search' | 'metadata_lookup' | 'render';
+export type QueryStage = 'image_decode' | 'text_encode' | 'image_encode' | 'vector_search' | 'keyword_search' | 'metadata_lookup' | 'render';
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -32,6 +32,7 @@ export function createMetrics(options: { indexSize?: () => Promise<number>; proc
       text_encode: stage('text_encode', 'Text tower inference for a query'),
       image_encode: stage('image_encode', 'Image tower inference for a query'),
       vector_search: stage('vector_search', 'Nearest-neighbour search in the vector store'),
+      keyword_search: stage('keyword_search', 'Keyword (full-text) search of titles and attribute values'),
       metadata_lookup: stage('metadata_lookup', 'Counts, facets and product lookups in the store'),
       render: stage('render', 'Rendering an HTML result page'),
     },

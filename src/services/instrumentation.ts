@@ -1,6 +1,6 @@
 // What services report about themselves: timed stages (spans and latency histograms), cache outcomes, and how
 // indexed items ended. The observability layer implements it; services see only this interface.
-export type QueryStage = 'image_decode' | 'text_encode' | 'image_encode' | 'vector_search' | 'metadata_lookup' | 'render';
+export type QueryStage = 'image_decode' | 'text_encode' | 'image_encode' | 'vector_search' | 'keyword_search' | 'metadata_lookup' | 'render';
 /** The index service's stages, traced as `vitrine.index.<stage>` (no latency histogram: batches vary in size). */
 export type IndexStage = 'read' | 'load' | 'check' | 'upload' | 'decode' | 'embed' | 'write';
 export type CacheName = 'embedding' | 'results';

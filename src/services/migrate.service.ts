@@ -26,7 +26,8 @@ export interface MigrateOptions {
   from: VectorStore;
   to: VectorStore;
   batchSize?: number;
-  onProgress?: (progress: MigrateProgress) => void;
+  /** After each batch, with the source's size when the copy began. */
+  onProgress?: (progress: MigrateProgress, total: number) => void;
 }
 
 export async function migrateIndex(options: MigrateOptions): Promise<MigrateReport> {
@@ -38,6 +39,8 @@ export async function migrateIndex(options: MigrateOptions): Promise<MigrateRepo
   // Refuses (MODEL_MISMATCH) a target built with another model, before anything is written.
   await to.bindModel(manifest.model, manifest.attributeFields);
 
+  // The source's size before the copy, so progress can say how far it is (a source written meanwhile may pass it).
+  const total = await from.count();
   const progress: MigrateProgress = { scanned: 0, copied: 0, skipped: 0 };
   for await (const batch of from.scan({ batchSize, withVector: true })) {
     const known = await to.contentHashes(batch.map((i) => i.id));
@@ -53,7 +56,7 @@ export async function migrateIndex(options: MigrateOptions): Promise<MigrateRepo
     await to.upsert(todo);
     progress.scanned += batch.length;
     progress.copied += todo.length;
-    options.onProgress?.({ ...progress });
+    options.onProgress?.({ ...progress }, total);
   }
 
   // Verification: every source id is in the target with the same content, and the counts agree.

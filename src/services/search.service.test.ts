@@ -39,7 +39,7 @@ describe('SearchService', () => {
       cache: (name, hit) => void cacheEvents.push(`${name}:${hit ? 'hit' : 'miss'}`),
       indexed: () => undefined,
     };
-    return new SearchService({ embedder, store }, { limits: LIMITS, instrumentation, cache });
+    return new SearchService({ embedder, store }, { limits: LIMITS, instrumentation, cache, defaultMode: 'vector' });
   };
 
   beforeEach(async () => {
@@ -128,5 +128,107 @@ describe('SearchService', () => {
     expect(after.hits.map((h) => h.id)).toEqual(['c', 'g']);
     expect(embedder.calls.encodeTexts).toBe(2);
     expect(cacheEvents).toContain('embedding:hit');
+  });
+
+  describe('modes, counts and forgiving filters', () => {
+    it('keyword mode finds the words of titles and attributes, typos forgiven, and counts only its matches', async () => {
+      const result = await service.search({ text: 'shrt', mode: 'keyword', k: 5, facets: true });
+      expect(result.mode).toBe('keyword');
+      expect(result.hits.map((h) => h.id).sort()).toEqual(['a', 'c']);
+      expect(result.total).toBe(2);
+      // score is BM25 (the mode's ranking), similarity the model's cosine (here the fake's word overlap)
+      expect(result.hits[0].score).toBeGreaterThan(0);
+      expect(result.hits.find((h) => h.id === 'a')!.similarity).toBeCloseTo(0, 6);
+      // facet counts follow the query: only the two shirts are counted
+      expect(result.facets?.colour).toEqual([
+        { value: 'blue', count: 1 },
+        { value: 'red', count: 1 },
+      ]);
+      expect(result.facets?.gender).toEqual([{ value: 'Men', count: 2 }]);
+    });
+
+    it('keyword mode needs words; a photo alone is searched by vector whatever the default', async () => {
+      await expect(service.search({ image: Buffer.from('jeans'), mode: 'keyword' })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('give a text') });
+      const hybridByDefault = new SearchService({ embedder, store }, { limits: LIMITS, cache: null, defaultMode: 'hybrid' });
+      expect((await hybridByDefault.search({ image: Buffer.from('jeans') })).mode).toBe('vector');
+      expect((await hybridByDefault.search({ text: 'jeans' })).mode).toBe('hybrid');
+      await expect(service.search({ text: 'jeans', mode: 'fuzzy' as never })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('vector, keyword, hybrid') });
+    });
+
+    it('hybrid fuses keyword matches with the best vector candidates; total and facets describe that set', async () => {
+      const hybrid = new SearchService({ embedder, store }, { limits: LIMITS, cache: null, hybrid: { rankConstant: 1, vectorWeight: 1, keywordWeight: 2, vectorCandidates: 2 } });
+      const result = await hybrid.search({ text: 'dress', mode: 'hybrid', k: 5, facets: true });
+      // keyword: b (the dress); vector candidates: b (cosine 0.71) and the first tie at cosine 0 by id, a
+      expect(result.hits.map((h) => h.id)).toEqual(['b', 'a']);
+      expect(result.total).toBe(2);
+      expect(result.hits[0].score).toBeCloseTo(1 / 2 + 2 / 2, 12);
+      expect(result.hits[0].similarity).toBeCloseTo(Math.SQRT1_2, 6);
+      expect(result.facets?.gender).toEqual([
+        { value: 'Men', count: 1 },
+        { value: 'Women', count: 1 },
+      ]);
+      // a filter narrows the set, it never refills it from further down the vector ranking
+      const women = await hybrid.search({ text: 'dress', mode: 'hybrid', filters: { gender: 'Women' }, facets: true });
+      expect(women.hits.map((h) => h.id)).toEqual(['b']);
+      expect(women.total).toBe(1);
+      expect(women.facets?.gender).toEqual(result.facets?.gender);
+    });
+
+    it('minScore cuts on similarity in every mode, and total counts what is left', async () => {
+      for (const mode of ['vector', 'keyword', 'hybrid'] as const) {
+        const result = await service.search({ text: 'red shirt', mode, minScore: 0.6, k: 5 });
+        expect(result.hits.every((h) => h.similarity >= 0.6)).toBe(true);
+        expect(result.hits.map((h) => h.id)).toEqual(['a']);
+        expect(result.total).toBe(1);
+      }
+    });
+
+    it('reports the calibrated similarity of the query kind (text or image) and cuts minScore on it', async () => {
+      const calibration = { text: { scale: 10, bias: -5 }, image: { scale: 4, bias: -1 } };
+      const calibrated = new FakeEmbedder({ calibration });
+      const withCalibration = new SearchService({ embedder: calibrated, store }, { limits: LIMITS, cache: null });
+      const logistic = (cosine: number, c: { scale: number; bias: number }) => 1 / (1 + Math.exp(-(c.scale * cosine + c.bias)));
+      for (const mode of ['vector', 'keyword', 'hybrid'] as const) {
+        const text = await withCalibration.search({ text: 'red shirt', mode, k: 5 });
+        const a = text.hits.find((h) => h.id === 'a')!;
+        expect(a.similarity).toBeCloseTo(logistic(1, calibration.text), 6);
+        // 'b' shares one word of two with the query: cosine 1/2 (keyword mode wants both words: no 'b' there)
+        if (mode !== 'keyword') expect(text.hits.find((h) => h.id === 'b')!.similarity).toBeCloseTo(logistic(0.5, calibration.text), 6);
+        // minScore 0.6 in similarity units keeps cosines above 0.54: only 'a'
+        const cut = await withCalibration.search({ text: 'red shirt', mode, minScore: 0.6, k: 5 });
+        expect(cut.hits.map((h) => h.id)).toEqual(['a']);
+        expect(cut.total).toBe(1);
+      }
+      const photo = await withCalibration.search({ image: Buffer.from('red shirt'), k: 1 });
+      expect(photo.hits[0].similarity).toBeCloseTo(logistic(1, calibration.image), 6);
+    });
+
+    it('"more like this" leaves its product out of total and facets', async () => {
+      const result = await service.search({ productId: 'c', k: 5, facets: true });
+      expect(result.total).toBe(5);
+      expect(result.facets?.colour.find((v) => v.value === 'blue')).toEqual({ value: 'blue', count: 1 });
+    });
+
+    it('matches filter values case-insensitively and trimmed, and names the closest values of one that matches nothing', async () => {
+      const forgiving = await service.search({ text: 'red shirt', filters: { gender: ' women ' }, k: 5 });
+      expect(forgiving.hits.map((h) => h.id)).toEqual(['b', 'd', 'f']);
+      expect(forgiving.total).toBe(3);
+      expect(forgiving.unmatchedFilters).toEqual([]);
+      const typo = await service.search({ text: 'red shirt', filters: { gender: 'womn' } });
+      expect(typo.hits).toEqual([]);
+      expect(typo.total).toBe(0);
+      expect(typo.unmatchedFilters).toEqual([{ field: 'gender', value: 'womn', closest: ['Women', 'Men'] }]);
+      const facets = await service.facets({ colour: 'RED' });
+      expect(facets.total).toBe(2);
+      expect(facets.unmatchedFilters).toEqual([]);
+    });
+
+    it('shows the configured facet fields in their order, or by default the most selective fields first', async () => {
+      expect((await service.facets()).facetOrder).toEqual(['colour', 'gender']);
+      const chosen = new SearchService({ embedder, store }, { limits: LIMITS, cache: null, facetFields: ['gender'] });
+      const result = await chosen.search({ text: 'shirt', facets: true });
+      expect(result.facetOrder).toEqual(['gender']);
+      expect(Object.keys(result.facets ?? {})).toEqual(['gender']);
+    });
   });
 });

@@ -1,17 +1,32 @@
 // Search orchestration over the Embedder and VectorStore ports: validates a query, embeds text and/or image
-// (or looks up a product's vector for "more like this"), fuses them, searches, and counts facets.
+// (or looks up a product's vector for "more like this"), searches by meaning (vector), by words (keyword) or both
+// (hybrid: the two rankings fused, domain/fusion.ts), and counts what matched: `total` and the facets follow the
+// query's own result set, not the catalog.
+//
+// Scores (docs/DECISIONS.md): a hit's `score` is the ranking score of the mode (cosine, BM25 or the fused rank
+// score); its `similarity` is the model's calibrated cosine in every mode, and `minScore` cuts on `similarity`.
 import { AppError } from '../errors/app-error.js';
+import { calibratedSimilarity, type QueryKind, type ScoreCalibration } from '../domain/calibration.js';
+import { orderFacetFields, defaultFacetFields } from '../domain/facets.js';
+import { countFacets, matchesFilters, type NormalizedFilters, type UnmatchedFilterValue } from '../domain/filters.js';
+import { fuseRankings, type FusionParams } from '../domain/fusion.js';
 import { weightedMix } from '../domain/vector-math.js';
-import type { Facets, Filters, Hit } from '../domain/types.js';
+import type { Attributes, Facets, Filters, Hit } from '../domain/types.js';
 import type { Embedder } from '../model/embedder.js';
-import type { VectorStore } from '../stores/vector/vector-store.js';
+import type { StoredHit, VectorStore } from '../stores/vector/vector-store.js';
 import { noIndexError } from '../stores/vector/model-guard.js';
-import { DEFAULT_SEARCH_LIMITS, type SearchLimits } from '../config/config.js';
+import { DEFAULT_HYBRID_SETTINGS, DEFAULT_SEARCH_LIMITS, DEFAULT_SEARCH_MODE, type SearchLimits } from '../config/config.js';
 import { noInstrumentation, type Instrumentation } from './instrumentation.js';
 import { QueryCache, canonicalFilters, normalizeQueryText, sha256 } from './query-cache.js';
 
+/** How a text is searched: by the model's embedding, by the words of titles and attributes, or both fused. */
+export type SearchMode = 'vector' | 'keyword' | 'hybrid';
+export const SEARCH_MODES: readonly SearchMode[] = ['vector', 'keyword', 'hybrid'];
+
 export interface SearchQuery {
   text?: string;
+  /** Default: the service's (config `searchMode`). A search without text (a photo, more like this) is by vector. */
+  mode?: SearchMode;
   /** Encoded image bytes (JPEG, PNG, WebP...). */
   image?: Uint8Array;
   /** "More like this": search with this indexed product's image vector; the product itself is left out. */
@@ -19,20 +34,31 @@ export interface SearchQuery {
   k?: number;
   offset?: number;
   filters?: Filters;
+  /** Leaves out hits whose similarity is below it. */
   minScore?: number;
-  /** Also return facet counts over the products matching the filters. */
+  /** Also return facet counts over the products matching the query and the filters. */
   facets?: boolean;
 }
 
 export interface SearchResult {
+  /** The mode that ranked the hits. */
+  mode: SearchMode;
   hits: Hit[];
   k: number;
   offset: number;
-  /** Products in the index that match the filters. */
+  /**
+   * Products matching the query and the filters: every filtered product for a vector search (all are ranked)
+   * unless minScore cuts, the keyword matches for a keyword search, keyword matches plus the vector candidates
+   * for a hybrid one; always the length of the list the pages come from.
+   */
   total: number;
+  /** Filter values that no product holds, with the closest values the index does hold. */
+  unmatchedFilters: UnmatchedFilterValue[];
   /** True when the query text was cut to the model's context length. */
   truncated: boolean;
   facets?: Facets;
+  /** Facet fields in the order to show them: the most selective first (or as config `facetFields` lists them). */
+  facetOrder?: string[];
   /** True when the answer came from the results cache. */
   cached: boolean;
   tookMs: number;
@@ -55,12 +81,49 @@ export interface SearchServiceOptions {
   instrumentation?: Instrumentation;
   /** Query cache; pass null to disable. */
   cache?: QueryCache<SearchResult> | null;
+  /** Mode of a text search that names none (default: config's DEFAULT_SEARCH_MODE, hybrid). */
+  defaultMode?: SearchMode;
+  /** How hybrid search fuses the two rankings, and how many vector results it takes (config `hybrid`). */
+  hybrid?: HybridSettings;
+  /** Facet fields, in order; default: the index's fields but the split, years and ids, the most selective first. */
+  facetFields?: readonly string[];
+}
+
+export interface HybridSettings extends FusionParams {
+  /**
+   * Products the vector side adds to a hybrid result set: its best ones, before filters (so a filter narrows the
+   * set, never refills it from further down, and facet counts and `total` describe the same set).
+   */
+  vectorCandidates: number;
+}
+
+export const DEFAULT_HYBRID: Readonly<HybridSettings> = DEFAULT_HYBRID_SETTINGS;
+
+/** A product of a query's result set, before paging: its ranking score, cosine and record when known. */
+interface Candidate {
+  id: string;
+  score: number;
+  cosine?: number;
+  record?: Omit<StoredHit, 'score'>;
+}
+
+/** The whole result set of a query (before filters), in the order of the mode. */
+interface ResultSet {
+  /** After filters, best first. */
+  ranked: Candidate[];
+  /** Ids before filters (facets ignore each field's own filter, so they count over these). */
+  idsBeforeFilters: string[];
 }
 
 export class SearchService {
   private readonly limits: SearchLimits;
   private readonly observe: Instrumentation;
   readonly cache: QueryCache<SearchResult> | null;
+  private readonly defaultMode: SearchMode;
+  private readonly hybrid: HybridSettings;
+  private readonly facetFields?: readonly string[];
+  /** Facet fields and their order over the whole index, per index version. */
+  private fieldOrder: { version: string; fields: Promise<string[]> } | null = null;
 
   constructor(
     private readonly deps: { embedder: Embedder; store: VectorStore },
@@ -69,6 +132,9 @@ export class SearchService {
     this.limits = options.limits ?? DEFAULT_SEARCH_LIMITS;
     this.observe = options.instrumentation ?? noInstrumentation;
     this.cache = options.cache === undefined ? new QueryCache<SearchResult>() : options.cache;
+    this.defaultMode = options.defaultMode ?? DEFAULT_SEARCH_MODE;
+    this.hybrid = options.hybrid ?? DEFAULT_HYBRID;
+    this.facetFields = options.facetFields && options.facetFields.length > 0 ? options.facetFields : undefined;
   }
 
   async search(query: SearchQuery): Promise<SearchResult> {
@@ -89,6 +155,12 @@ export class SearchService {
     if (!text && query.image === undefined && !productId) {
       throw new AppError('EMPTY_QUERY', 'give a text, an image or a productId to search with');
     }
+    if (query.mode !== undefined && !SEARCH_MODES.includes(query.mode)) {
+      throw new AppError('BAD_REQUEST', `mode must be one of ${SEARCH_MODES.join(', ')}, got ${JSON.stringify(query.mode)}`);
+    }
+    if (query.mode === 'keyword' && !text) throw new AppError('BAD_REQUEST', 'mode keyword searches words: give a text');
+    // Words are what a keyword index matches: a photo alone is searched by vector whatever the default.
+    const mode: SearchMode = text ? (query.mode ?? this.defaultMode) : 'vector';
     const model = this.deps.embedder.manifest.hash;
     const imageHash = query.image !== undefined ? sha256(query.image) : undefined;
 
@@ -96,7 +168,7 @@ export class SearchService {
     let resultsKey: string | null = null;
     if (this.cache && version !== null) {
       this.cache.observeIndexVersion(version);
-      resultsKey = JSON.stringify([model, version, text, imageHash ?? null, productId ?? null, k, offset, minScore ?? null, canonicalFilters(query.filters), Boolean(query.facets)]);
+      resultsKey = JSON.stringify([model, version, mode, text, imageHash ?? null, productId ?? null, k, offset, minScore ?? null, canonicalFilters(query.filters), Boolean(query.facets)]);
       const cached = this.cache.results.get(resultsKey);
       this.observe.cache('results', cached !== undefined);
       if (cached) return { ...cached, cached: true, tookMs: elapsed(started) };
@@ -129,30 +201,81 @@ export class SearchService {
       }
       parts.push({ vector, weight: 1 });
     }
+    let likeAttributes: Attributes | undefined;
     if (productId) {
       const product = await this.observe.stage('metadata_lookup', { 'vitrine.product_id': productId }, () => this.deps.store.get(productId, { withVector: true }));
       if (!product?.vector) {
         if (!(await this.deps.store.readManifest())) throw noIndexError(this.deps.store.location);
         throw new AppError('NOT_FOUND', `product ${productId} is not in the index`);
       }
+      likeAttributes = product.attributes;
       parts.push({ vector: product.vector, weight: 1 });
     }
     const vector = parts.length === 1 ? parts[0].vector : weightedMix(parts);
+    const calibration = this.calibration(text && query.image === undefined && !productId ? 'text' : 'image');
+    const similarity = (cosine: number) => calibratedSimilarity(cosine, calibration);
+    const keep = minScore === undefined ? ALWAYS : (cosine: number) => similarity(cosine) >= minScore;
     const filterAttr = JSON.stringify(canonicalFilters(query.filters));
-    const [stored, total, facets] = await Promise.all([
-      this.observe.stage('vector_search', { 'vitrine.k': k, 'vitrine.offset': offset, 'vitrine.filters': filterAttr }, () =>
-        this.deps.store.search({ vector, k, offset, filters: query.filters, minScore, excludeIds: productId ? [productId] : undefined }),
-      ),
-      this.observe.stage('metadata_lookup', { 'vitrine.lookup': 'count', 'vitrine.filters': filterAttr }, () => this.deps.store.count(query.filters)),
-      query.facets ? this.observe.stage('metadata_lookup', { 'vitrine.lookup': 'facets' }, () => this.facets(query.filters)) : Promise.resolve(undefined),
-    ]);
+    const resolved = await this.observe.stage('metadata_lookup', { 'vitrine.lookup': 'filters', 'vitrine.filters': filterAttr }, () => this.deps.store.resolveFilters(query.filters));
+    const filters = Object.fromEntries(resolved.filters) as Filters;
+    const excludeIds = productId ? [productId] : undefined;
+
+    let page: Candidate[];
+    let total: number;
+    let facets: Facets | undefined;
+    const facetFields = query.facets ? await this.orderedFacetFields() : undefined;
+    if (mode === 'vector' && minScore === undefined) {
+      // Every product is ranked: the result set is the filtered catalog, counted by the store.
+      const [stored, count, counts] = await Promise.all([
+        this.observe.stage('vector_search', { 'vitrine.k': k, 'vitrine.offset': offset, 'vitrine.filters': filterAttr }, () =>
+          this.deps.store.search({ vector, k, offset, filters, excludeIds }),
+        ),
+        this.observe.stage('metadata_lookup', { 'vitrine.lookup': 'count', 'vitrine.filters': filterAttr }, () => this.deps.store.count(filters)),
+        facetFields ? this.observe.stage('metadata_lookup', { 'vitrine.lookup': 'facets' }, () => this.deps.store.facets(facetFields, filters)) : undefined,
+      ]);
+      page = stored.map((h) => ({ id: h.id, score: h.score, cosine: h.score, record: h }));
+      // "More like this" leaves its product out of the ranking; it leaves the counts too.
+      const selfCounted = likeAttributes !== undefined && matchesFilters(likeAttributes, resolved.filters);
+      total = count - (selfCounted ? 1 : 0);
+      facets = counts && likeAttributes ? withoutProduct(counts, likeAttributes, resolved.filters) : counts;
+    } else {
+      const set = await this.resultSet({ mode, text, vector, filters: resolved.filters, excludeIds, keep });
+      total = set.ranked.length;
+      page = set.ranked.slice(offset, offset + k);
+      if (facetFields) {
+        const within = set.idsBeforeFilters;
+        // Counted by the store (its in-memory columns where it keeps them) over the query's own result set.
+        facets = await this.observe.stage('metadata_lookup', { 'vitrine.lookup': 'facets', 'vitrine.candidates': within.length }, () =>
+          this.deps.store.facets(facetFields, filters, { within }),
+        );
+      }
+      const unknown = page.filter((c) => c.cosine === undefined).map((c) => c.id);
+      if (unknown.length > 0) {
+        const cosines = await this.observe.stage('vector_search', { 'vitrine.lookup': 'similarity', 'vitrine.k': unknown.length }, () => this.deps.store.similarities(vector, unknown));
+        page = page.map((c) => (c.cosine === undefined ? { ...c, cosine: cosines.get(c.id) ?? -1 } : c));
+      }
+      const unread = page.filter((c) => !c.record).map((c) => c.id);
+      if (unread.length > 0) {
+        const records = await this.observe.stage('metadata_lookup', { 'vitrine.lookup': 'records', 'vitrine.k': unread.length }, () => this.deps.store.recordsOf(unread));
+        page = page.map((c) => (c.record ? c : { ...c, record: records.get(c.id) })).filter((c) => c.record);
+      }
+    }
     const result: SearchResult = {
-      hits: stored.map((h) => ({ id: h.id, score: h.score, title: h.title, imageRef: h.imageRef, attributes: h.attributes })),
+      mode,
+      hits: page.map((h) => ({
+        id: h.id,
+        score: h.score,
+        similarity: similarity(h.cosine ?? h.score),
+        title: h.record!.title,
+        imageRef: h.record!.imageRef,
+        attributes: h.record!.attributes,
+      })),
       k,
       offset,
       total,
+      unmatchedFilters: resolved.unmatched,
       truncated,
-      ...(facets ? { facets } : {}),
+      ...(facets && facetFields ? { facets: pick(facets, facetFields), facetOrder: facetFields } : {}),
       cached: false,
       tookMs: 0,
     };
@@ -160,12 +283,123 @@ export class SearchService {
     return { ...result, tookMs: elapsed(started) };
   }
 
-  /** Facet counts for every attribute field of the index; NO_INDEX while the store was never indexed. */
-  async facets(filters?: Filters): Promise<Facets> {
+  /**
+   * The whole ranked result set of a keyword or hybrid search, or of a vector search cut by minScore: keyword
+   * matches (BM25 order), the vector side's candidates (cosine order), or both fused by rank. `keep` applies
+   * minScore to every member, so `total` and the facets count only what a page could show.
+   */
+  private async resultSet(options: {
+    mode: SearchMode;
+    text: string;
+    vector: Float32Array;
+    filters: NormalizedFilters;
+    excludeIds?: string[];
+    keep: (cosine: number) => boolean;
+  }): Promise<ResultSet> {
+    const { mode, text, vector, filters, excludeIds, keep } = options;
+    const cut = keep !== ALWAYS;
+    let fromVector: Candidate[] = [];
+    if (mode !== 'keyword') {
+      // A vector search cut by minScore may reach every pageable result; hybrid adds its best candidates.
+      const depth = mode === 'vector' ? this.limits.maxOffset + this.limits.maxK : this.hybrid.vectorCandidates;
+      const stored = await this.observe.stage('vector_search', { 'vitrine.k': depth, 'vitrine.mode': mode }, () => this.deps.store.search({ vector, k: depth, excludeIds }));
+      fromVector = stored.map((h) => ({ id: h.id, score: h.score, cosine: h.score, record: h })).filter((c) => keep(c.cosine));
+    }
+    let fromKeyword: Candidate[] = [];
+    if (mode !== 'vector') {
+      const matches = await this.observe.stage('keyword_search', { 'vitrine.mode': mode }, () => this.deps.store.keywordSearch({ text, excludeIds }));
+      const known = new Map(fromVector.map((c) => [c.id, c]));
+      fromKeyword = matches.map((m) => ({ id: m.id, score: m.score, cosine: known.get(m.id)?.cosine, record: known.get(m.id)?.record }));
+      if (cut) {
+        const unknown = fromKeyword.filter((c) => c.cosine === undefined).map((c) => c.id);
+        const cosines = unknown.length > 0 ? await this.deps.store.similarities(vector, unknown) : new Map<string, number>();
+        fromKeyword = fromKeyword
+          .map((c) => (c.cosine === undefined ? { ...c, cosine: cosines.get(c.id) } : c))
+          .filter((c) => c.cosine !== undefined && keep(c.cosine));
+      }
+      // Filters read attributes: only then are the records of every match looked up (a common word matches many).
+      if (filters.size > 0) {
+        const unread = fromKeyword.filter((c) => !c.record).map((c) => c.id);
+        const records = await this.observe.stage('metadata_lookup', { 'vitrine.lookup': 'records', 'vitrine.k': unread.length }, () => this.deps.store.recordsOf(unread));
+        fromKeyword = fromKeyword.map((c) => (c.record ? c : { ...c, record: records.get(c.id) })).filter((c) => c.record);
+      }
+    }
+    const members = new Set<string>();
+    for (const c of fromKeyword) members.add(c.id);
+    for (const c of fromVector) members.add(c.id);
+    const accepted = (c: Candidate) => filters.size === 0 || (c.record !== undefined && matchesFilters(c.record.attributes, filters));
+    let ranked: Candidate[];
+    if (mode === 'vector') ranked = fromVector.filter(accepted);
+    else if (mode === 'keyword') ranked = fromKeyword.filter(accepted);
+    else {
+      const byId = new Map<string, Candidate>();
+      for (const c of fromKeyword) byId.set(c.id, c);
+      for (const c of fromVector) byId.set(c.id, c);
+      const fused = fuseRankings({ vector: fromVector.filter(accepted), keyword: fromKeyword.filter(accepted) }, this.hybrid);
+      ranked = fused.map(({ id, score }) => ({ ...byId.get(id)!, score }));
+    }
+    return { ranked, idsBeforeFilters: [...members] };
+  }
+
+  /** The model's score calibration for a kind of query (house model v2 ships one; without it, the cosine). */
+  private calibration(kind: QueryKind): ScoreCalibration | undefined {
+    return this.deps.embedder.manifest.calibration?.[kind];
+  }
+
+  /** The facet fields to count and their order: config's list, or the default fields by selectivity over the index. */
+  private async orderedFacetFields(): Promise<string[]> {
     const manifest = await this.deps.store.readManifest();
     if (!manifest) throw noIndexError(this.deps.store.location);
-    return this.deps.store.facets(manifest.attributeFields, filters);
+    if (this.facetFields) return this.facetFields.filter((f) => manifest.attributeFields.includes(f));
+    const version = (await this.deps.store.version?.()) ?? `${manifest.updatedAt}:${await this.deps.store.count()}`;
+    if (this.fieldOrder?.version !== version) {
+      const fields = this.deps.store.facets(manifest.attributeFields).then(async (all) => {
+        const products = await this.deps.store.count();
+        const chosen = defaultFacetFields({
+          fields: manifest.attributeFields,
+          distinctValues: Object.fromEntries(Object.entries(all).map(([field, values]) => [field, values.length])),
+          products,
+        });
+        return orderFacetFields(pick(all, chosen));
+      });
+      fields.catch(() => {
+        if (this.fieldOrder?.fields === fields) this.fieldOrder = null;
+      });
+      this.fieldOrder = { version, fields };
+    }
+    return this.fieldOrder.fields;
   }
+
+  /**
+   * Facet counts of the facet fields over the products matching the filters (no query), the fields in the order
+   * to show them, the products' total and the filter values that match nothing; NO_INDEX while never indexed.
+   */
+  async facets(filters?: Filters): Promise<{ facets: Facets; facetOrder: string[]; total: number; unmatchedFilters: UnmatchedFilterValue[] }> {
+    const fields = await this.orderedFacetFields();
+    const resolved = await this.deps.store.resolveFilters(filters);
+    const canonical = Object.fromEntries(resolved.filters) as Filters;
+    const [facets, total] = await Promise.all([this.deps.store.facets(fields, canonical), this.deps.store.count(canonical)]);
+    return { facets: pick(facets, fields), facetOrder: fields, total, unmatchedFilters: resolved.unmatched };
+  }
+}
+
+/** minScore absent: every candidate stays (the result set is not cut). */
+const ALWAYS = (): boolean => true;
+
+/** The facets of `fields` only, in that order. */
+function pick(facets: Facets, fields: readonly string[]): Facets {
+  return Object.fromEntries(fields.map((f) => [f, facets[f] ?? []]));
+}
+
+/** Counts with one product taken out (the product behind "more like this", which its own results leave out). */
+function withoutProduct(facets: Facets, attributes: Attributes, filters: NormalizedFilters): Facets {
+  const own = countFacets([attributes], Object.keys(facets), filters);
+  return Object.fromEntries(
+    Object.entries(facets).map(([field, values]) => {
+      const minus = new Map(own[field]?.map((v) => [v.value, v.count]) ?? []);
+      return [field, values.map((v) => ({ value: v.value, count: v.count - (minus.get(v.value) ?? 0) })).filter((v) => v.count > 0)];
+    }),
+  );
 }
 
 function elapsed(started: number): number {

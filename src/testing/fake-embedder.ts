@@ -2,6 +2,7 @@
 // bytes spell words embeds onto those words' axes, so "red shirt" is nearest to a photo whose bytes say "red
 // shirt". Photo bytes starting with "broken" are not decodable. It counts its calls so tests can see batching.
 import { AppError } from '../errors/app-error.js';
+import type { ModelCalibration } from '../domain/calibration.js';
 import type { ModelManifest } from '../domain/manifest.js';
 import { l2Normalize } from '../domain/vector-math.js';
 import type { Embedder, PixelValues, TextEncoding } from '../model/embedder.js';
@@ -12,6 +13,8 @@ export interface FakeEmbedderOptions {
   hash?: string;
   /** Texts longer than this are cut (and reported truncated), like a model's context length. */
   contextChars?: number;
+  /** A score calibration, as a Vitrine-trained model declares one (absent: similarity is the cosine). */
+  calibration?: ModelCalibration;
 }
 
 /** One axis per word (by a small string hash), summed and normalised. */
@@ -36,7 +39,14 @@ export class FakeEmbedder implements Embedder {
 
   constructor(options: FakeEmbedderOptions = {}) {
     const dimension = options.dimension ?? 32;
-    this.manifest = { id: 'fake-model', hash: options.hash ?? 'f'.repeat(64), dimension, preprocessing: {}, contextLength: 77 };
+    this.manifest = {
+      id: 'fake-model',
+      hash: options.hash ?? 'f'.repeat(64),
+      dimension,
+      preprocessing: {},
+      contextLength: 77,
+      ...(options.calibration ? { calibration: options.calibration } : {}),
+    };
     this.contextChars = options.contextChars ?? 200;
   }
 

@@ -61,6 +61,9 @@ describe.skipIf(!hasShared)('vitrine CLI on 1,000 shared products', () => {
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/ok 1000, skipped 0 \(unchanged\), failed 0/);
     expect(first.stdout).toMatch(/stage seconds \(wall time each stage had work in flight; stages run side by side\): read [\d.]+, load [\d.]+, check [\d.]+, upload [\d.]+, decode [\d.]+, embed [\d.]+, write [\d.]+/);
+    // stderr is a pipe here, as in a log: lines with done/total, rate and ETA, from the start to the end
+    expect(first.stderr).toContain('indexing: 0/1,000 (0%)');
+    expect(first.stderr).toMatch(/indexing: 1,000\/1,000 \(100%\) · [\d.,]+\/s · ETA 0s · ok 1000, skipped 0, failed 0/);
     const again = await vitrine(['index', catalog, '--images', path.join(SHARED, 'images'), '--data', data, '--model', TINY_MODEL]);
     expect(again.stdout).toMatch(/ok 0, skipped 1000 \(unchanged\), failed 0/);
     const info = JSON.parse((await vitrine(['info', '--data', data, '--json'])).stdout);
@@ -118,13 +121,32 @@ describe.skipIf(!hasShared)('vitrine CLI on 1,000 shared products', () => {
     for (const h of filtered.hits) expect(h.attributes).toMatchObject({ gender: 'Women', masterCategory: 'Accessories' });
   });
 
+  it('searches by words (--mode keyword), forgives the case of filter values and hints at the closest value of one that matches nothing', async () => {
+    const brand = JSON.parse((await vitrine(['search', 'nike', '--mode', 'keyword', '--data', data, '--model', TINY_MODEL, '--json'])).stdout);
+    expect(brand.mode).toBe('keyword');
+    expect(brand.hits.length).toBeGreaterThan(0);
+    expect(brand.total).toBe(rows.slice(1).filter((r) => /\bnike\b/i.test(r.split(',')[1])).length);
+    for (const h of brand.hits) expect(h.title).toMatch(/\bnike\b/i);
+    for (const mode of ['vector', 'hybrid']) expect(JSON.parse((await vitrine(['search', 'nike', '--mode', mode, '--data', data, '--model', TINY_MODEL, '--json'])).stdout).mode).toBe(mode);
+    const lower = JSON.parse((await vitrine(['search', 'bag', '--data', data, '--model', TINY_MODEL, '--json', '--filter', 'gender= women '])).stdout);
+    expect(lower.hits.length).toBeGreaterThan(0);
+    for (const h of lower.hits) expect(h.attributes.gender).toBe('Women');
+    const typo = await vitrine(['search', 'bag', '--data', data, '--model', TINY_MODEL, '--filter', 'gender=womn']);
+    expect(typo.code).toBe(0);
+    expect(typo.stdout).toContain('0 of 0 matches');
+    expect(typo.stderr).toMatch(/hint: no product has gender = "womn"; closest: Women/);
+    const bad = await vitrine(['search', 'bag', '--mode', 'fuzzy', '--data', data, '--model', TINY_MODEL]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/vector, keyword, hybrid/);
+  });
+
   it('writes a self-contained HTML page of the results', async () => {
     const out = path.join(work, 'results.html');
     const res = await vitrine(['search', 'red dress', '--data', data, '--model', TINY_MODEL, '--out', out]);
     expect(res.code).toBe(0);
     const html = await readFile(out, 'utf8');
     expect((html.match(/<img src="data:image\/jpeg;base64,/g) ?? []).length).toBe(8);
-    expect(html).toMatch(/score 0\.\d{4}|score -?\d\.\d{4}/);
+    expect(html).toMatch(/similarity -?\d\.\d{4}/);
   });
 
   it('keeps going past a corrupt photo and a missing file, and keeps what was indexed', async () => {

@@ -10,6 +10,8 @@ export interface SyntheticProduct {
   gender: string;
   articleType: string;
   baseColour: string;
+  /** "NA" for every third product: the catalog's own placeholder, which the page shows as "Not specified". */
+  season: string;
   imagePath: string;
 }
 
@@ -48,7 +50,10 @@ function svgFor(pattern: string, fill: string, ink: string): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect width="${w}" height="${h}" fill="${fill}"/>${motif}</svg>`;
 }
 
-/** Writes `<dir>/catalog.csv` (id,title,gender,articleType,baseColour,image) and `<dir>/images/<id>.png`. */
+/**
+ * Writes `<dir>/catalog.csv` (id,title,gender,articleType,baseColour,season,year,split,image) and
+ * `<dir>/images/<id>.png`. The year and the split are bookkeeping columns the page must not offer as filters.
+ */
 export async function writeSyntheticCatalog(dir: string): Promise<SyntheticProduct[]> {
   await mkdir(path.join(dir, 'images'), { recursive: true });
   const products: SyntheticProduct[] = [];
@@ -60,11 +65,12 @@ export async function writeSyntheticCatalog(dir: string): Promise<SyntheticProdu
       const imagePath = path.join(dir, 'images', `${id}.png`);
       await sharp(Buffer.from(svgFor(pattern, fill, ink))).png().toFile(imagePath);
       const noun = articleType === 'Tshirts' ? 'T-shirt' : articleType.replace(/s$/, '').replace(/Dresse$/, 'Dress');
-      products.push({ id, title: `${colour} ${pattern} ${noun.toLowerCase()}`, gender, articleType, baseColour: colour, imagePath });
+      const season = n % 3 === 0 ? 'NA' : n % 3 === 1 ? 'Summer' : 'Winter';
+      products.push({ id, title: `${colour} ${pattern} ${noun.toLowerCase()}`, gender, articleType, baseColour: colour, season, imagePath });
     }
   }
-  const lines = ['id,title,gender,articleType,baseColour,image'];
-  for (const p of products) lines.push([p.id, p.title, p.gender, p.articleType, p.baseColour, `images/${p.id}.png`].join(','));
+  const lines = ['id,title,gender,articleType,baseColour,season,year,split,image'];
+  products.forEach((p, i) => lines.push([p.id, p.title, p.gender, p.articleType, p.baseColour, p.season, String(2011 + (i % 5)), i % 4 === 0 ? 'test' : 'train', `images/${p.id}.png`].join(',')));
   await writeFile(path.join(dir, 'catalog.csv'), `${lines.join('\n')}\n`);
   return products;
 }

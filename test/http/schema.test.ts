@@ -70,7 +70,17 @@ describe('wire schemas and config limits', () => {
   it('puts the configured limits in GET /api/limits and the OpenAPI document, and the search enforces the same', async () => {
     // The default k is lowered to maxK when maxK is configured below it (config.searchLimits).
     const limits = exactly(ApiLimitsSchema, (await app.inject('/api/limits')).json());
-    expect(limits).toEqual({ defaultK: 7, maxK: 7, maxOffset: 10_000, maxQueryChars: 321, maxUploadBytes: 300_000, maxFilterValues: 1000 });
+    expect(limits).toEqual({
+      defaultK: 7,
+      maxK: 7,
+      maxOffset: 10_000,
+      maxQueryChars: 321,
+      maxUploadBytes: 300_000,
+      maxFilterValues: 1000,
+      defaultMode: 'hybrid',
+      imageFormats: ['JPEG', 'PNG', 'WebP', 'GIF', 'AVIF', 'TIFF'],
+      imageTypes: ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/heic', 'image/heif', 'image/tiff'],
+    });
     const doc = (await app.inject('/openapi.json')).json();
     const json = doc.paths['/api/search'].post.requestBody.content['application/json'].schema;
     const form = doc.paths['/api/search'].post.requestBody.content['multipart/form-data'].schema;
@@ -80,6 +90,8 @@ describe('wire schemas and config limits', () => {
       expect(fields.text.description).toContain('at most 321 characters');
     }
     expect(form.properties.image).toMatchObject({ type: 'string', format: 'binary' });
+    expect(form.properties.image.description).toContain('JPEG, PNG, WebP, GIF, AVIF, TIFF');
+    expect(json.properties.mode).toMatchObject({ enum: ['vector', 'keyword', 'hybrid'], default: 'hybrid' });
     expect(form.properties.image.description).toContain('300000 bytes');
     expect((await app.inject({ method: 'POST', url: '/api/search', payload: { text: 'x', k: 7 } })).statusCode).toBe(200);
     const over = await app.inject({ method: 'POST', url: '/api/search', payload: { text: 'x', k: 8 } });

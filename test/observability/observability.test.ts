@@ -70,7 +70,7 @@ describe('observability and cache', () => {
   });
 
   it('a text search produces a request span with stage spans beneath it, carrying the request id', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/search', headers: { 'x-request-id': 'trace-me-1' }, payload: { text: 'blue jeans', filters: { gender: 'Men' }, k: 4 } });
+    const res = await app.inject({ method: 'POST', url: '/api/search', headers: { 'x-request-id': 'trace-me-1' }, payload: { text: 'blue jeans', mode: 'vector', filters: { gender: 'Men' }, k: 4 } });
     expect(res.statusCode).toBe(200);
     expect(res.headers['x-request-id']).toBe('trace-me-1');
     const spans = exporter.getFinishedSpans();
@@ -81,6 +81,10 @@ describe('observability and cache', () => {
     const search = spans.find((s) => s.name === 'vitrine.vector_search')!;
     expect(search.attributes).toMatchObject({ 'vitrine.k': 4, 'vitrine.filters': '[["gender",["Men"]]]' });
     expect(new Set(spans.map((s) => s.spanContext().traceId)).size).toBe(1);
+    // The default (hybrid) adds the keyword index's own stage.
+    await app.inject({ method: 'POST', url: '/api/search', headers: { 'x-request-id': 'trace-me-hybrid' }, payload: { text: 'blue jeans', k: 4 } });
+    const hybridNames = exporter.getFinishedSpans().filter((s) => s.attributes['vitrine.mode'] === 'hybrid' || s.name === 'vitrine.keyword_search').map((s) => s.name);
+    expect(hybridNames).toEqual(expect.arrayContaining(['vitrine.vector_search', 'vitrine.keyword_search']));
   });
 
   it('an image search traces decode and encode; an HTML page traces render', async () => {

@@ -14,8 +14,11 @@ const catalogDir = resolve(arg('catalog', 'test-artifacts/catalog'));
 const port = Number(arg('port', '30000'));
 const webDir = resolve(arg('web', 'dist/web'));
 const FACET_FIELDS_EXCLUDED = new Set(['id', 'title', 'image']);
-// VITRINE_MAX_K, as the real server reads it: tries the page against a server with a small largest k.
+// VITRINE_MAX_K and VITRINE_SEARCH_MODE, as the real server reads them.
 const MAX_K = Number(process.env.VITRINE_MAX_K || 100);
+const DEFAULT_MODE = process.env.VITRINE_SEARCH_MODE || 'vector';
+const IMAGE_FORMATS = ['JPEG', 'PNG', 'WebP', 'GIF', 'AVIF', 'TIFF'];
+const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/heic', 'image/heif', 'image/tiff'];
 
 const [header, ...rows] = readFileSync(join(catalogDir, 'catalog.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
 const products = rows.map((cells) => {
@@ -28,8 +31,14 @@ const products = rows.map((cells) => {
 const fields = [...new Set(products.flatMap((p) => Object.keys(p.attributes)))];
 
 const unit = (s) => parseInt(createHash('md5').update(s).digest('hex').slice(0, 8), 16) / 0xffffffff;
+// Filter values compare trimmed and case-insensitively, as the real server's do.
+const key = (v) => String(v).trim().toLowerCase();
 const matches = (p, filters, skip) =>
-  Object.entries(filters).every(([f, v]) => f === skip || [v].flat().includes(p.attributes[f]));
+  Object.entries(filters).every(([f, v]) => f === skip || [v].flat().map(key).includes(key(p.attributes[f] ?? '')));
+const unmatchedFilters = (filters) =>
+  Object.entries(filters).flatMap(([field, v]) =>
+    [v].flat().filter((value) => !products.some((p) => key(p.attributes[field] ?? '') === key(value))).map((value) => ({ field, value, closest: [...new Set(products.map((p) => p.attributes[field]).filter(Boolean))].slice(0, 3) })),
+  );
 
 function facetsFor(filters) {
   const out = {};
@@ -83,13 +92,16 @@ async function handleSearch(req, res) {
   const imageHash = image && createHash('sha256').update(image).digest('hex');
   const words = (q.text ?? '').toLowerCase().split(/\s+/).filter(Boolean);
   if (q.productId && !products.some((p) => p.id === q.productId)) return fail(res, 404, 'NOT_FOUND', `product ${q.productId} is not in the index`);
-  const pool = products.filter((p) => matches(p, filters));
+  const mode = q.text?.trim() ? (q.mode ?? DEFAULT_MODE) : 'vector';
+  const haystackOf = (p) => `${p.title} ${Object.values(p.attributes).join(' ')}`.toLowerCase();
+  // Keyword and hybrid lists hold the products with a word of the query; a search by look ranks them all.
+  const pool = products.filter((p) => matches(p, filters) && (mode === 'vector' || words.some((w) => haystackOf(p).includes(w))));
   const scored = pool.map((p) => {
     let score = unit(`${q.text}|${q.productId}|${imageHash}|${p.id}`) * 0.3;
     const haystack = `${p.title} ${Object.values(p.attributes).join(' ')}`.toLowerCase();
     score += words.filter((w) => haystack.includes(w)).length * 0.2;
     if (p.id === q.productId || p.hash === imageHash) score = 1;
-    return { id: p.id, score: Math.min(score, 1), title: p.title, imageUrl: `/images/${encodeURIComponent(p.id)}`, attributes: p.attributes };
+    return { id: p.id, score: Math.min(score, 1), similarity: Math.min(score, 1), title: p.title, imageUrl: `/images/${encodeURIComponent(p.id)}`, attributes: p.attributes };
   });
   scored.sort((a, b) => b.score - a.score);
   // Like the real service, "more like this" leaves the product itself out.
@@ -98,12 +110,16 @@ async function handleSearch(req, res) {
   const delay = Number(process.env.MOCK_DELAY_MS ?? 0);
   if (delay) await new Promise((r) => setTimeout(r, delay));
   send(res, 200, {
+    mode,
     hits: scored.slice(offset, offset + k),
     tookMs: performance.now() - started,
     k,
     offset,
-    total: pool.length,
-    ...(q.facets ? { facets: facetsFor(filters) } : {}),
+    total: scored.length,
+    unmatchedFilters: unmatchedFilters(filters),
+    truncated: false,
+    cached: false,
+    ...(q.facets ? { facets: facetsFor(filters), facetOrder: fields } : {}),
   });
 }
 
@@ -113,11 +129,11 @@ const server = createServer(async (req, res) => {
     if (url.pathname === '/healthz' || url.pathname === '/readyz') return send(res, 200, { ok: true });
     if (url.pathname === '/api/search' && req.method === 'POST') return await handleSearch(req, res);
     if (url.pathname === '/api/limits') {
-      return send(res, 200, { defaultK: 8, maxK: MAX_K, maxOffset: 10000, maxQueryChars: 1000, maxUploadBytes: 20971520 });
+      return send(res, 200, { defaultK: 8, maxK: MAX_K, maxOffset: 10000, maxQueryChars: 1000, maxUploadBytes: 20971520, defaultMode: DEFAULT_MODE, imageFormats: IMAGE_FORMATS, imageTypes: IMAGE_TYPES });
     }
     if (url.pathname === '/api/facets') {
       const filters = url.searchParams.has('filters') ? JSON.parse(url.searchParams.get('filters')) : {};
-      return send(res, 200, { facets: facetsFor(filters), total: products.filter((p) => matches(p, filters)).length });
+      return send(res, 200, { facets: facetsFor(filters), facetOrder: fields, total: products.filter((p) => matches(p, filters)).length, unmatchedFilters: unmatchedFilters(filters) });
     }
     if (url.pathname.startsWith('/api/products/')) {
       const p = products.find((x) => x.id === decodeURIComponent(url.pathname.slice(14)));

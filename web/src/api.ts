@@ -2,12 +2,12 @@
 // failure reaches the UI as an ApiError with a code, whatever went wrong on the way.
 
 import type { ApiLimits } from '../../src/api/limits.schema.js';
-import type { FacetsResponse, Product, SearchRequest, SearchResponse } from '../../src/api/search.schema.js';
+import type { FacetsResponse, Product, SearchMode, SearchRequest, SearchResponse, UnmatchedFilter } from '../../src/api/search.schema.js';
 import type { ErrorBody } from '../../src/api/status.schema.js';
 
 // The wire shapes are the server's own (src/api, declared once with zod); only their types come in, so the
 // bundle carries no schema code.
-export type { ApiLimits, FacetsResponse, Product, SearchResponse };
+export type { ApiLimits, FacetsResponse, Product, SearchMode, SearchResponse, UnmatchedFilter };
 export type { Facets, FacetValue, Hit } from '../../src/api/search.schema.js';
 
 /** Selected filter values per field; several values of one field match any of them. */
@@ -16,6 +16,8 @@ export type Filters = Record<string, string[]>;
 /** One search as the page asks for it: the wire fields plus the photo, which travels as multipart. */
 export interface SearchParams {
   text?: string;
+  /** Leave out for the server's default mode. */
+  mode?: SearchMode;
   productId?: string;
   image?: File;
   k: number;
@@ -50,6 +52,7 @@ export function search(request: SearchParams, signal?: AbortSignal): Promise<Sea
     facets: request.facets,
   };
   if (request.text) fields.text = request.text;
+  if (request.text && request.mode) fields.mode = request.mode;
   if (request.productId) fields.productId = request.productId;
   if (Object.keys(request.filters).length > 0) fields.filters = request.filters;
 

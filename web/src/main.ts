@@ -13,11 +13,14 @@ import {
   type ApiLimits,
   type Facets,
   type Hit,
+  type SearchMode,
   type SearchResponse,
+  type UnmatchedFilter,
 } from './api.js';
-import { byId } from './dom.js';
+import { byId, h } from './dom.js';
 import { countFilters, MAX_PAGES, stateFromSearch, stateToSearch, toggleFilter, type PageState } from './url-state.js';
-import { formatMs, hideError, renderFacets, renderHits, showError } from './view.js';
+import { fieldLabel, formatMs, hideError, renderFacets, renderHits, showError } from './view.js';
+import { countsText, MODE_HINTS, MODE_LABELS, unmatchedText, type QueryKind } from './wording.js';
 
 /** Results per "Load more", unless the server's largest k is smaller. */
 const PAGE_SIZE = 24;
@@ -34,6 +37,8 @@ const status = byId('status');
 const empty = byId('empty');
 const loadMoreButton = byId<HTMLButtonElement>('load-more');
 const facetsContainer = byId('facets');
+const modeSelect = byId<HTMLSelectElement>('mode');
+const filterNotice = byId('filter-notice');
 
 let state: PageState = stateFromSearch(location.search);
 let queryImage: File | null = null;
@@ -42,6 +47,10 @@ let queryImageUrl: string | null = null;
 let likeTitle: string | null = null;
 let hits: Hit[] = [];
 let facets: Facets = {};
+/** Facet fields in the server's order (the most selective first). */
+let facetOrder: string[] = [];
+/** Known once the server's limits arrive: the mode a search without one gets, and the photo formats it takes. */
+let serverDefaults: Pick<ApiLimits, 'defaultMode' | 'imageFormats' | 'imageTypes'> | null = null;
 let inFlight: AbortController | null = null;
 let debounceTimer: number | undefined;
 /** True while the history entry on top was made by typing, so further keystrokes replace it. */
@@ -50,11 +59,46 @@ let typingEntry = false;
 let limitsRequest: Promise<ApiLimits> | null = null;
 
 function serverLimits(): Promise<ApiLimits> {
-  limitsRequest ??= fetchLimits().catch((error: unknown) => {
-    limitsRequest = null;
-    throw error;
-  });
+  limitsRequest ??= fetchLimits().then(
+    (limits) => {
+      serverDefaults = limits;
+      describeServer(limits);
+      return limits;
+    },
+    (error: unknown) => {
+      limitsRequest = null;
+      throw error;
+    },
+  );
   return limitsRequest;
+}
+
+/** The mode control's default and the photo formats, as the server's config says. */
+function describeServer(limits: ApiLimits): void {
+  for (const option of modeSelect.options) {
+    const mode = option.value as SearchMode;
+    option.textContent = mode === limits.defaultMode ? `${MODE_LABELS[mode]} (default)` : MODE_LABELS[mode];
+  }
+  const formats = listWords(limits.imageFormats);
+  byId('search-hint').textContent = `Results appear as you type. You can also drop or paste a photo (${formats}) anywhere on the page.`;
+  byId<HTMLInputElement>('image-input').accept = limits.imageTypes.join(',');
+  syncControls();
+}
+
+/** "JPEG, PNG or WebP". */
+function listWords(words: readonly string[]): string {
+  return words.length <= 1 ? words.join('') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`;
+}
+
+/** The mode the page asks for: the one chosen, else the server's default. */
+function currentMode(): SearchMode | null {
+  return state.mode ?? serverDefaults?.defaultMode ?? null;
+}
+
+function queryKind(): QueryKind {
+  if (state.productId) return 'like';
+  if (queryImage) return 'photo';
+  return 'text';
 }
 
 /** Hits per page: the page's own size, or the server's largest k if that is smaller. */
@@ -94,6 +138,7 @@ function searchPage(offset: number, k: number, withFacets: boolean, signal: Abor
   return search(
     {
       text: state.text.trim() || undefined,
+      mode: state.mode ?? undefined,
       productId: state.productId ?? undefined,
       image: queryImage ?? undefined,
       k,
@@ -123,6 +168,8 @@ async function refresh(mode: HistoryMode): Promise<void> {
       hideError();
       hits = [];
       facets = answer.facets;
+      facetOrder = answer.facetOrder;
+      showUnmatched(answer.unmatchedFilters);
       grid.replaceChildren();
       loadMoreButton.hidden = true;
       status.textContent = '';
@@ -151,10 +198,12 @@ async function refresh(mode: HistoryMode): Promise<void> {
     hideError();
     hits = collected;
     facets = first.facets ?? facets;
+    facetOrder = first.facetOrder ?? facetOrder;
+    showUnmatched(first.unmatchedFilters);
     if (state.productId && !likeTitle) void lookUpLikeTitle(state.productId);
     renderHits(grid, hits, false, moreLikeThis);
     loadMoreButton.hidden = !moreAvailable(last, requested, hits.length, limits);
-    showStatus(first.total, tookMs, performance.now() - started);
+    showStatus(first.total, first.mode, tookMs, performance.now() - started);
     if (first.truncated) status.append(' · your text was shortened to what the model reads');
     if (hits.length === 0) {
       showEmpty(
@@ -189,7 +238,7 @@ async function loadMore(): Promise<void> {
     loadMoreButton.hidden = !moreAvailable(page, size, hits.length, limits);
     state.pages = Math.min(Math.ceil(hits.length / size), MAX_PAGES);
     commitUrl('replace');
-    showStatus(page.total, page.tookMs, performance.now() - started);
+    showStatus(page.total, page.mode, page.tookMs, performance.now() - started);
     // When the last page hides the button, its focus would drop to the page top: hand it to the first new result.
     if (hadFocus && loadMoreButton.hidden && page.hits.length > 0) {
       grid.querySelector<HTMLElement>(`li.card:nth-child(${hits.length - page.hits.length + 1}) button`)?.focus();
@@ -213,12 +262,37 @@ async function lookUpLikeTitle(productId: string): Promise<void> {
   }
 }
 
-function showStatus(total: number, tookMs: number, roundTripMs: number): void {
-  const shown =
-    total === 0
-      ? 'No products match the filters'
-      : `Showing ${hits.length.toLocaleString('en')} of ${total.toLocaleString('en')} products`;
-  status.textContent = `${shown} · search took ${formatMs(tookMs)} (${formatMs(roundTripMs)} with the network)`;
+function showStatus(total: number, mode: SearchMode, tookMs: number, roundTripMs: number): void {
+  const counts = countsText({ kind: queryKind(), mode, shown: hits.length, total, filtered: countFilters(state.filters) > 0 });
+  status.textContent = `${counts} · search took ${formatMs(tookMs)} (${formatMs(roundTripMs)} with the network)`;
+}
+
+/** Filter values (from a link, say) that no product holds: say so, and offer the closest values instead. */
+function showUnmatched(unmatched: readonly UnmatchedFilter[]): void {
+  filterNotice.replaceChildren(
+    ...unmatched.map((u) =>
+      h(
+        'p',
+        {},
+        unmatchedText(fieldLabel(u.field), u.value, u.closest),
+        ...u.closest.slice(0, 1).map((value) =>
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'link',
+              onclick: () => {
+                state = { ...state, filters: toggleFilter(toggleFilter(state.filters, u.field, u.value, false), u.field, value, true), pages: 1 };
+                void refresh('push');
+              },
+            },
+            `Use “${value}”`,
+          ),
+        ),
+      ),
+    ),
+  );
+  filterNotice.hidden = unmatched.length === 0;
 }
 
 function showEmpty(message: string, kind: 'welcome' | 'none'): void {
@@ -264,6 +338,11 @@ function handleError(error: unknown): void {
 
 function syncControls(): void {
   if (input.value !== state.text) input.value = state.text;
+  const mode = currentMode();
+  if (mode) {
+    modeSelect.value = mode;
+    byId('mode-hint').textContent = MODE_HINTS[mode];
+  }
 
   const panel = byId('query-photo');
   const image = byId<HTMLImageElement>('query-photo-img');
@@ -295,7 +374,7 @@ function syncControls(): void {
 }
 
 function drawFacets(): void {
-  renderFacets(facetsContainer, facets, state.filters, {
+  renderFacets(facetsContainer, facets, facetOrder, state.filters, {
     onToggle(field, value, on) {
       state = { ...state, filters: toggleFilter(state.filters, field, value, on), pages: 1 };
       void refresh('push');
@@ -324,8 +403,15 @@ function setQueryImage(file: File | null): void {
 }
 
 async function useImage(file: File): Promise<void> {
+  const limits = await serverLimits().catch(() => null);
+  const formats = limits ? listWords(limits.imageFormats) : 'JPEG, PNG or WebP';
   if (file.type && !file.type.startsWith('image/')) {
-    showError('That file is not a photo.', `“${file.name}” is ${file.type}. Choose a JPEG, PNG or WebP image.`, false);
+    showError('That file is not a photo.', `“${file.name}” is ${file.type}. Choose a ${formats} photo.`, false);
+    return;
+  }
+  // The server refuses the same (an SVG is a drawing, not a photo); saying so here saves the upload.
+  if (file.type && limits && !limits.imageTypes.includes(file.type)) {
+    showError('That kind of image is not accepted.', `“${file.name}” is ${file.type}. Choose a ${formats} photo.`, false);
     return;
   }
   setQueryImage(await shrinkIfLarge(file));
@@ -424,6 +510,16 @@ function wirePhotoInputs(): void {
 
 function wireControls(): void {
   loadMoreButton.addEventListener('click', () => void loadMore());
+  modeSelect.addEventListener('change', () => {
+    const mode = modeSelect.value as SearchMode;
+    // The server's default is not written into the URL, so a shared link follows the server's choice.
+    state = { ...state, mode: serverDefaults && mode === serverDefaults.defaultMode ? null : mode, pages: 1 };
+    if (state.text.trim()) void refresh('push');
+    else {
+      commitUrl('replace');
+      syncControls();
+    }
+  });
   const queryPhoto = byId<HTMLImageElement>('query-photo-img');
   queryPhoto.addEventListener('error', () => {
     if (queryPhoto.getAttribute('src')) queryPhoto.hidden = true; // The caption still says what is searched.

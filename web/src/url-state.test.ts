@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { countFilters, emptyState, MAX_PAGES, stateFromSearch, stateToSearch, toggleFilter } from './url-state.js';
 
 describe('URL state', () => {
-  it('round-trips text, productId, filters and pages', () => {
-    const state = { text: 'red dress & shoes', productId: '15970', filters: { gender: ['Women', 'Girls'], baseColour: ['Red'] }, pages: 3 };
+  it('round-trips text, mode, productId, filters and pages', () => {
+    const state = { text: 'red dress & shoes', mode: 'keyword' as const, productId: '15970', filters: { gender: ['Women', 'Girls'], baseColour: ['Red'] }, pages: 3 };
     const search = stateToSearch(state);
-    expect(search).toBe('?q=red+dress+%26+shoes&productId=15970&f.baseColour=Red&f.gender=Girls&f.gender=Women&pages=3');
+    expect(search).toBe('?q=red+dress+%26+shoes&mode=keyword&productId=15970&f.baseColour=Red&f.gender=Girls&f.gender=Women&pages=3');
     expect(stateFromSearch(search)).toEqual({ ...state, filters: { baseColour: ['Red'], gender: ['Girls', 'Women'] } });
   });
 
@@ -15,8 +15,8 @@ describe('URL state', () => {
   });
 
   it('tolerates hand-edited links', () => {
-    const state = stateFromSearch('?pages=abc&f.=x&f.gender=&f.gender=Men&f.gender=Men&productId=');
-    expect(state).toEqual({ text: '', productId: null, filters: { gender: ['Men'] }, pages: 1 });
+    const state = stateFromSearch('?pages=abc&f.=x&f.gender=&f.gender=Men&f.gender=Men&productId=&mode=fuzzy');
+    expect(state).toEqual({ text: '', mode: null, productId: null, filters: { gender: ['Men'] }, pages: 1 });
     expect(stateFromSearch('?pages=999').pages).toBe(MAX_PAGES);
     expect(stateFromSearch('?pages=-2').pages).toBe(1);
   });

@@ -1,13 +1,15 @@
 // The shareable part of the page's state and its round trip through the URL. Pure: no DOM, so it is
 // easy to test. An uploaded photo is not part of it (a file cannot live in a URL).
 //
-// Example: ?q=red+dress&f.gender=Women&f.baseColour=Red&pages=2
+// Example: ?q=red+dress&mode=keyword&f.gender=Women&f.baseColour=Red&pages=2
 //          ?productId=15970&f.articleType=Shirts
 
-import type { Filters } from './api.js';
+import type { Filters, SearchMode } from './api.js';
 
 export interface PageState {
   text: string;
+  /** How the text is searched; null for the server's default (so a link follows the server's choice). */
+  mode: SearchMode | null;
   /** "More like this": search by the photo of this indexed product. */
   productId: string | null;
   filters: Filters;
@@ -19,12 +21,16 @@ const FILTER_PREFIX = 'f.';
 /** A shared link should not make the page fetch thousands of results. */
 export const MAX_PAGES = 20;
 
-export const emptyState = (): PageState => ({ text: '', productId: null, filters: {}, pages: 1 });
+const MODES: readonly SearchMode[] = ['vector', 'keyword', 'hybrid'];
+
+export const emptyState = (): PageState => ({ text: '', mode: null, productId: null, filters: {}, pages: 1 });
 
 export function stateFromSearch(search: string): PageState {
   const params = new URLSearchParams(search);
   const state = emptyState();
   state.text = params.get('q') ?? '';
+  const mode = params.get('mode');
+  state.mode = MODES.find((m) => m === mode) ?? null;
   state.productId = params.get('productId') || null;
   const pages = Number.parseInt(params.get('pages') ?? '1', 10);
   state.pages = Number.isFinite(pages) ? Math.min(Math.max(pages, 1), MAX_PAGES) : 1;
@@ -41,6 +47,7 @@ export function stateFromSearch(search: string): PageState {
 export function stateToSearch(state: PageState): string {
   const params = new URLSearchParams();
   if (state.text) params.set('q', state.text);
+  if (state.mode) params.set('mode', state.mode);
   if (state.productId) params.set('productId', state.productId);
   for (const field of Object.keys(state.filters).sort()) {
     for (const value of [...state.filters[field]].sort()) params.append(FILTER_PREFIX + field, value);

@@ -3,12 +3,13 @@
 
 import type { Facets, Filters, Hit } from './api.js';
 import { byId, h } from './dom.js';
+import { isUnspecified, valueLabel } from './wording.js';
 
+/** What the product is, shown above its title: the first of these the product has. */
+const KIND_ATTRIBUTES = ['articleType', 'subCategory', 'masterCategory'];
 /** Attributes worth a chip on a result card, in this order; others only show in the filters. */
-const KEY_ATTRIBUTES = ['gender', 'articleType', 'baseColour', 'season', 'usage', 'masterCategory', 'subCategory'];
-const MAX_CHIPS = 4;
-/** Facet fields shown first, in this order; any other field of the index follows alphabetically. */
-const FACET_ORDER = ['gender', 'masterCategory', 'subCategory', 'articleType', 'baseColour', 'season', 'usage', 'year'];
+const KEY_ATTRIBUTES = ['baseColour', 'gender', 'season', 'usage'];
+const MAX_CHIPS = 3;
 /** Values shown per facet before "Show all". */
 const FACET_PREVIEW = 8;
 
@@ -33,18 +34,24 @@ function replaceMissingPhoto(event: Event): void {
   (event.target as HTMLElement).replaceWith(h('div', { class: 'photo-missing', role: 'img', 'aria-label': 'Photo unavailable' }, 'No photo'));
 }
 
+/**
+ * Result cards: photo, what the product is (article type) above its title, a few key attributes, and "More like
+ * this". No score: the ranking already says which is closest, and a raw number means nothing to a shopper (the
+ * API keeps it).
+ */
 export function renderHits(grid: HTMLElement, hits: Hit[], append: boolean, onMoreLikeThis: (hit: Hit) => void): void {
   const cards = hits.map((hit) => {
-    const chips = KEY_ATTRIBUTES.filter((field) => hit.attributes[field])
+    const kindField = KIND_ATTRIBUTES.find((field) => hit.attributes[field] && !isUnspecified(hit.attributes[field]));
+    const chips = KEY_ATTRIBUTES.filter((field) => hit.attributes[field] && !isUnspecified(hit.attributes[field]))
       .slice(0, MAX_CHIPS)
       .map((field) => h('li', { title: fieldLabel(field) }, hit.attributes[field]));
     return h(
       'li',
       { class: 'card', 'data-id': hit.id },
       h('img', { src: hit.imageUrl, alt: '', loading: 'lazy', decoding: 'async', width: 240, height: 320, onerror: replaceMissingPhoto }),
+      kindField ? h('p', { class: 'kind', title: fieldLabel(kindField) }, hit.attributes[kindField]) : null,
       h('h3', { class: 'title' }, hit.title || hit.id),
-      h('p', { class: 'score' }, 'Score ', h('data', { value: hit.score }, hit.score.toFixed(3))),
-      chips.length > 0 ? h('ul', { class: 'chips', 'aria-label': 'Attributes' }, ...chips) : null,
+      chips.length > 0 ? h('ul', { class: 'chips', 'aria-label': 'Details' }, ...chips) : null,
       h(
         'button',
         { type: 'button', class: 'more-like', 'aria-label': `More like this: ${hit.title || hit.id}`, onclick: () => onMoreLikeThis(hit) },
@@ -64,18 +71,17 @@ export interface FacetCallbacks {
 const expandedFields = new Set<string>();
 
 /**
- * Draws one fieldset of checkboxes per facet field. Selected values stay listed (with their count, or
- * 0) even when the server's counts no longer include them, so a filter can always be switched off.
+ * Draws one fieldset of checkboxes per facet field, in the server's order (`order`: the most selective field
+ * first). Selected values stay listed (with their count, or 0) even when the server's counts no longer include
+ * them, so a filter can always be switched off. Placeholder values ("NA") read "Not specified" and come last.
  * Keyboard focus survives the redraw.
  */
-export function renderFacets(container: HTMLElement, facets: Facets, filters: Filters, callbacks: FacetCallbacks): void {
+export function renderFacets(container: HTMLElement, facets: Facets, order: readonly string[], filters: Filters, callbacks: FacetCallbacks): void {
   const focused = document.activeElement as HTMLElement | null;
   const focusKey = focused && container.contains(focused) ? focused.dataset.key : undefined;
 
-  const fields = Object.keys({ ...facets, ...filters }).sort((a, b) => {
-    const rank = (field: string) => (FACET_ORDER.includes(field) ? FACET_ORDER.indexOf(field) : FACET_ORDER.length);
-    return rank(a) - rank(b) || a.localeCompare(b);
-  });
+  // The server's facet fields in its order, then any field only a filter (a shared link) names.
+  const fields = [...new Set([...order.filter((f) => f in facets), ...Object.keys(facets), ...Object.keys(filters)])];
 
   const groups = fields.map((field) => {
     const selected = filters[field] ?? [];
@@ -83,6 +89,7 @@ export function renderFacets(container: HTMLElement, facets: Facets, filters: Fi
     for (const value of selected) {
       if (!values.some((v) => v.value === value)) values.push({ value, count: 0 });
     }
+    values.sort((a, b) => Number(isUnspecified(a.value)) - Number(isUnspecified(b.value)));
     if (values.length === 0) return null;
     const expanded = expandedFields.has(field) || values.length <= FACET_PREVIEW + 2;
     const shown = expanded ? values : values.filter((v, i) => i < FACET_PREVIEW || selected.includes(v.value));
@@ -103,7 +110,7 @@ export function renderFacets(container: HTMLElement, facets: Facets, filters: Fi
             'data-key': `${field}\u0000${v.value}`,
             onchange: (event) => callbacks.onToggle(field, v.value, (event.target as HTMLInputElement).checked),
           }),
-          h('span', { class: 'facet-name' }, v.value),
+          h('span', { class: isUnspecified(v.value) ? 'facet-name unspecified' : 'facet-name' }, valueLabel(v.value)),
           h('span', { class: 'count', 'aria-label': `${v.count} products` }, numberFormat.format(v.count)),
         ),
       ),
@@ -119,7 +126,7 @@ export function renderFacets(container: HTMLElement, facets: Facets, filters: Fi
               onclick: () => {
                 if (expandedFields.has(field)) expandedFields.delete(field);
                 else expandedFields.add(field);
-                renderFacets(container, facets, filters, callbacks);
+                renderFacets(container, facets, order, filters, callbacks);
               },
             },
             expandedFields.has(field) ? 'Show fewer' : `Show all ${values.length}`,

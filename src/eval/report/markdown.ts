@@ -28,7 +28,9 @@ function table(header: string[], rows: string[][]): string {
 
 function retrievalMarkdown(results: RetrievalResults): string {
   const { catalog, runs } = results;
-  const header = ['metric', ...runs.map((r) => modelLabel(r.model))];
+  // The mode is named only when the table compares modes (a plain run measures the model alone: vector).
+  const showMode = runs.some((r) => r.mode !== undefined && r.mode !== 'vector');
+  const header = ['metric', ...runs.map((r) => modelLabel(r.model) + (showMode && r.mode ? ` · ${r.mode}` : ''))];
   const rows: string[][] = [];
   rows.push(['documents', ...runs.map((r) => r.documents)]);
   rows.push(['queries evaluated', ...runs.map((r) => String(r.queries.evaluated))]);

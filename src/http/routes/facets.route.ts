@@ -1,5 +1,5 @@
-// GET /api/facets: value counts of every attribute field over the products matching the filters, for the
-// web page before any query.
+// GET /api/facets: value counts of the facet fields over the products matching the filters, for the web page
+// before any query, with the fields' order and the filter values that match no product.
 import { FacetsQuerySchema, FacetsResponseSchema, type FacetsResponse } from '../../api/search.schema.js';
 import { parseFields } from '../request-parse.js';
 import type { RouteSpec } from '../route.js';
@@ -10,7 +10,7 @@ export const facetsRoute: RouteSpec = {
   url: '/api/facets',
   access: 'read',
   doc: () => ({
-    summary: 'Facet counts (value -> number of products) for every attribute field',
+    summary: 'Facet counts (value -> number of products) of the facet fields, most selective field first',
     query: FacetsQuerySchema,
     responses: { 200: { description: 'Counts', schema: FacetsResponseSchema } },
     errors: [400, 503],
@@ -19,7 +19,6 @@ export const facetsRoute: RouteSpec = {
     async (request): Promise<FacetsResponse> => {
       const ctx = ready();
       const filters = toDomainFilters(parseFields(FacetsQuerySchema, request.query as Record<string, unknown>).filters, limits.maxFilterValues);
-      const [facets, total] = await Promise.all([ctx.search.facets(filters), ctx.store.count(filters)]);
-      return { facets, total };
+      return ctx.search.facets(filters);
     },
 };

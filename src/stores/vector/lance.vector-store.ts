@@ -351,6 +351,17 @@ class LanceDriver implements VectorStoreDriver {
     return item;
   }
 
+  async vectorsOf(ids: readonly string[]): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>();
+    const table = await this.openTable();
+    if (!table) return out;
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = (await table.query().where(this.inList(ids.slice(i, i + 500))).select(['id', 'vector']).toArray()) as Row[];
+      for (const r of rows) out.set(String(r.id), Float32Array.from(r.vector as Iterable<number>));
+    }
+    return out;
+  }
+
   private whereSql(filters: NormalizedFilters, excludeIds: readonly string[] = []): string | undefined {
     const clauses: string[] = [];
     for (const [field, values] of filters) clauses.push(`${this.columns[field]} IN (${values.map(sqlString).join(', ')})`);

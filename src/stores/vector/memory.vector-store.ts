@@ -72,6 +72,10 @@ export class MemoryDriver implements VectorStoreDriver {
     return r ? this.item(r, withVector) : null;
   }
 
+  async vectorsOf(ids: readonly string[]): Promise<Map<string, Float32Array>> {
+    return new Map(ids.filter((id) => this.records.has(id)).map((id) => [id, Float32Array.from(this.records.get(id)!.vector)]));
+  }
+
   async nearest(query: NearestQuery): Promise<StoredHit[]> {
     const hits: StoredHit[] = [];
     for (const r of this.records.values()) {

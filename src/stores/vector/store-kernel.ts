@@ -2,21 +2,26 @@
 // translates to its technology (SQL, REST calls, Arrow tables); the kernel around it keeps the manifest, guards the
 // model (model-guard.ts), answers NO_INDEX for a store that was never indexed, checks writes before they reach the
 // driver (new fields bound, dimensions, one record per id), validates filters against the index's fields (looking
-// again once when another process may have added a field), and ranks and pages hits (domain/ranking.ts). Where a
-// driver can feed it (a version token and reads by id), it also keeps the index in memory and answers reads from
-// that copy (memory-index/memory.read-path.ts), with the driver's own search kept as the reference.
+// again once when another process may have added a field) and resolves their values to the stored spelling (case
+// and spaces forgiven), ranks and pages hits (domain/ranking.ts), and keeps the keyword index of hybrid search
+// (keyword-index.ts) in step with the index version, for every store alike. Where a driver can feed it (a version
+// token and reads by id), it also keeps the index in memory and answers reads from that copy
+// (memory-index/memory.read-path.ts), with the driver's own search kept as the reference.
 //
 // Example (an adapter):
 //   export class MyVectorStore extends VectorStoreKernel {
 //     static async open(options: MyOptions) { return new MyVectorStore(await MyDriver.connect(options)).load(); }
 //   }
 import { isAppError } from '../../errors/app-error.js';
-import { normalizeFilters, type NormalizedFilters } from '../../domain/filters.js';
+import { defaultFacetFields } from '../../domain/facets.js';
+import { countFacets, normalizeFilters, resolveFilterValues, type NormalizedFilters, type ResolvedFilters } from '../../domain/filters.js';
 import { newStoreManifest, publicManifest, type ModelManifest, type StoreManifest } from '../../domain/manifest.js';
-import { rankPage } from '../../domain/ranking.js';
-import type { Facets, Filters, IndexedRecord } from '../../domain/types.js';
+import { rankPage, type Scored } from '../../domain/ranking.js';
+import { dot } from '../../domain/vector-math.js';
+import type { Attributes, Facets, Filters, IndexedRecord } from '../../domain/types.js';
 import { checkModel, checkQueryDimension, checkRecordDimensions, noIndexError, type StoreLocation } from './model-guard.js';
-import type { IntegrityReport, StoredHit, StoredRecord, VectorSearchOptions, VectorStore } from './vector-store.js';
+import { KeywordIndex } from './keyword-index.js';
+import type { IntegrityReport, KeywordSearchOptions, StoredHit, StoredRecord, VectorSearchOptions, VectorStore } from './vector-store.js';
 import { noWriterLock, type WriterLock } from './writer-lock.js';
 import { MemoryReadPath, type MemoryReadPathOptions, type ReadPathState } from './memory-index/memory.read-path.js';
 
@@ -64,6 +69,8 @@ export interface VectorStoreDriver extends Pick<VectorStore, 'location' | 'scan'
   count(filters: NormalizedFilters, manifest: StoreManifest): Promise<number>;
   /** Disjunctive value counts (each field ignores its own filter), values by count desc then name. */
   facets(fields: string[], filters: NormalizedFilters, manifest: StoreManifest): Promise<Facets>;
+  /** Stored vectors of the ids present, in one round trip; without it the kernel asks `get` once per id. */
+  vectorsOf?(ids: readonly string[]): Promise<Map<string, Float32Array>>;
   /** The records of these ids that exist, with vectors; with version(), it lets the kernel keep a copy in memory. */
   recordsById?(ids: readonly string[]): Promise<StoredRecord[]>;
   /** id -> content hash of every record, read cheaply (else the kernel scans). */
@@ -71,6 +78,22 @@ export interface VectorStoreDriver extends Pick<VectorStore, 'location' | 'scan'
   /** The store's own search and its approximate-search settings, in words. */
   searchSettings?(): string;
 }
+
+/**
+ * What the keyword side searches: the words of every product, and (for stores without an in-memory copy) its record
+ * to answer with.
+ */
+interface KeywordSnapshot {
+  version: string;
+  index: KeywordIndex;
+  records: Map<string, Omit<StoredHit, 'score'>> | null;
+}
+
+/**
+ * Stores without a version token (Qdrant, Pinecone) see another process's writes in their keyword index and filter
+ * values after at most this long; their own writes at once.
+ */
+const UNVERSIONED_REFRESH_MS = 60_000;
 
 /** Attribute fields the records use that the index does not know yet. */
 export function newAttributeFields(records: readonly IndexedRecord[], known: readonly string[]): string[] {
@@ -112,6 +135,11 @@ export interface KernelOptions {
 
 export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> implements VectorStore {
   private manifest: StoreManifest | null = null;
+  /** Writes made through this kernel: the version of stores that have no version token of their own. */
+  private localWrites = 0;
+  private keyword: { version: string; snapshot: Promise<KeywordSnapshot> } | null = null;
+  /** field -> the distinct stored values, for resolving filter values; per index version. */
+  private knownValues: { version: string; values: Promise<Map<string, string[]>> } | null = null;
   private readPath: MemoryReadPath | null = null;
   /** The model readers expect (expectModel): every manifest read is checked against it. */
   private expected: ModelManifest | null = null;
@@ -214,14 +242,79 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
    * Filters checked against the index's fields; a field unknown to the cached manifest is looked up once more,
    * since another process (an indexer) may have added it since.
    */
-  private async normalized(filters: Filters | undefined, manifest: StoreManifest): Promise<{ manifest: StoreManifest; filters: NormalizedFilters }> {
+  private async normalized(filters: Filters | undefined, manifest: StoreManifest): Promise<{ manifest: StoreManifest; filters: NormalizedFilters; unmatched: ResolvedFilters['unmatched'] }> {
+    let checked: { manifest: StoreManifest; filters: NormalizedFilters };
     try {
-      return { manifest, filters: normalizeFilters(filters, manifest.attributeFields) };
+      checked = { manifest, filters: normalizeFilters(filters, manifest.attributeFields) };
     } catch (e) {
       if (!isAppError(e) || e.code !== 'UNKNOWN_FILTER_FIELD') throw e;
       const fresh = (await this.readManifest()) ?? manifest;
-      return { manifest: fresh, filters: normalizeFilters(filters, fresh.attributeFields) };
+      checked = { manifest: fresh, filters: normalizeFilters(filters, fresh.attributeFields) };
     }
+    if (checked.filters.size === 0) return { ...checked, unmatched: [] };
+    const resolved = resolveFilterValues(checked.filters, await this.storedValues(checked.manifest));
+    return { manifest: checked.manifest, ...resolved };
+  }
+
+  /** A token that changes with the index content: the driver's, or this kernel's own writes plus a clock. */
+  private async versionToken(): Promise<string> {
+    if (this.driver.version) return this.driver.version();
+    return `local:${this.localWrites}:${Math.floor(Date.now() / UNVERSIONED_REFRESH_MS)}`;
+  }
+
+  /** Distinct stored values of every field (from the driver's facet counts), once per index version. */
+  private async storedValues(manifest: StoreManifest): Promise<Map<string, string[]>> {
+    const version = await this.versionToken();
+    if (this.knownValues?.version !== version) {
+      const values = this.reads(manifest)
+        .then((reads) => (reads ? reads.facets(manifest.attributeFields, new Map()) : this.driver.facets(manifest.attributeFields, new Map(), manifest)))
+        .then((facets) => new Map(Object.entries(facets).map(([field, counts]) => [field, counts.map((c) => c.value)])));
+      // A failed read is not kept: the next call tries again.
+      values.catch(() => {
+        if (this.knownValues?.values === values) this.knownValues = null;
+      });
+      this.knownValues = { version, values };
+    }
+    return this.knownValues.values;
+  }
+
+  /** The keyword index and records of the index as it is now, built again (once, shared) when its version moved. */
+  private async keywordSnapshot(): Promise<KeywordSnapshot> {
+    const version = await this.versionToken();
+    if (this.keyword?.version !== version) {
+      const manifest = await this.required();
+      const inMemory = (await this.reads(manifest)) !== null;
+      const snapshot = this.buildKeywordSnapshot(version, !inMemory);
+      snapshot.catch(() => {
+        if (this.keyword?.snapshot === snapshot) this.keyword = null;
+      });
+      this.keyword = { version, snapshot };
+    }
+    return this.keyword.snapshot;
+  }
+
+  private async buildKeywordSnapshot(version: string, keepRecords: boolean): Promise<KeywordSnapshot> {
+    const records = new Map<string, Omit<StoredHit, 'score'>>();
+    const documents: { id: string; title: string; attributes: Attributes }[] = [];
+    const distinct = new Map<string, Set<string>>();
+    for await (const batch of this.driver.scan({ batchSize: 5000, withVector: false })) {
+      for (const { id, title, imageRef, attributes } of batch) {
+        documents.push({ id, title, attributes });
+        if (keepRecords) records.set(id, { id, title, imageRef, attributes });
+        for (const [field, value] of Object.entries(attributes)) {
+          let values = distinct.get(field);
+          if (!values) distinct.set(field, (values = new Set()));
+          values.add(value);
+        }
+      }
+    }
+    // The words of the fields a shopper would filter by: not the split, a year or identifiers.
+    const fields = defaultFacetFields({
+      fields: [...distinct.keys()],
+      distinctValues: Object.fromEntries([...distinct].map(([field, values]) => [field, values.size])),
+      products: documents.length,
+    });
+    return { version, index: KeywordIndex.build(documents, fields), records: keepRecords ? records : null };
   }
 
   async readManifest(): Promise<StoreManifest | null> {
@@ -253,13 +346,22 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     }
     checkRecordDimensions(records, manifest.model.dimension);
     const unique = lastPerId(records);
-    await this.driver.write(unique, manifest);
+    try {
+      await this.driver.write(unique, manifest);
+    } finally {
+      this.localWrites++;
+    }
     if (this.readPath?.loaded) this.readPath.wrote(unique, await this.driver.version!());
   }
 
   async delete(ids: string[]): Promise<number> {
     if (ids.length === 0 || !(await this.current())) return 0;
-    const removed = await this.driver.remove(ids);
+    let removed: number;
+    try {
+      removed = await this.driver.remove(ids);
+    } finally {
+      this.localWrites++;
+    }
     if (this.readPath?.loaded) this.readPath.removed(ids, await this.driver.version!());
     return removed;
   }
@@ -294,6 +396,58 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     }));
   }
 
+  async keywordSearch(options: KeywordSearchOptions): Promise<Scored[]> {
+    await this.required();
+    const snapshot = await this.keywordSnapshot();
+    const excluded = new Set(options.excludeIds ?? []);
+    return snapshot.index.search({ text: options.text, accept: excluded.size > 0 ? (id) => !excluded.has(id) : undefined });
+  }
+
+  async recordsOf(ids: readonly string[]): Promise<Map<string, Omit<StoredHit, 'score'>>> {
+    const out = new Map<string, Omit<StoredHit, 'score'>>();
+    const manifest = await this.current();
+    if (!manifest || ids.length === 0) return out;
+    // The in-memory copy where the store keeps one (no second copy of the records), else the keyword side's own.
+    const reads = await this.reads(manifest);
+    const snapshot = reads ? null : await this.keywordSnapshot();
+    for (const id of ids) {
+      const record = reads ? reads.get(id, false) : snapshot?.records?.get(id);
+      if (record) out.set(id, { id, title: record.title, imageRef: record.imageRef, attributes: record.attributes });
+    }
+    return out;
+  }
+
+  async similarities(vector: Float32Array, ids: readonly string[]): Promise<Map<string, number>> {
+    const manifest = await this.required();
+    checkQueryDimension(vector, manifest.model.dimension);
+    const unique = [...new Set(ids)];
+    let vectors: Map<string, Float32Array>;
+    const reads = await this.reads(manifest);
+    if (reads) {
+      vectors = new Map();
+      for (const id of unique) {
+        const vector = reads.get(id, true)?.vector;
+        if (vector) vectors.set(id, vector);
+      }
+    } else if (this.driver.vectorsOf) vectors = await this.driver.vectorsOf(unique);
+    else {
+      vectors = new Map();
+      for (const id of unique) {
+        const record = await this.driver.get(id, true);
+        if (record?.vector) vectors.set(id, record.vector);
+      }
+    }
+    // Stored vectors are unit length (the manifest says normalized), so the cosine is the dot product.
+    return new Map([...vectors].map(([id, stored]) => [id, dot(stored, vector)]));
+  }
+
+  async resolveFilters(filters?: Filters): Promise<ResolvedFilters> {
+    const current = await this.current();
+    if (!current) return { filters: normalizeFilters(filters, []), unmatched: [] };
+    const { filters: resolved, unmatched } = await this.normalized(filters, current);
+    return { filters: resolved, unmatched };
+  }
+
   async count(filters?: Filters): Promise<number> {
     const current = await this.current();
     if (!current) return 0;
@@ -303,7 +457,7 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     return this.driver.count(normalized, manifest);
   }
 
-  async facets(fields: string[], filters?: Filters): Promise<Facets> {
+  async facets(fields: string[], filters?: Filters, options: { within?: readonly string[] } = {}): Promise<Facets> {
     const current = await this.current();
     // Every asked field must be known, like a filter on it would have to be.
     const asFilters = Object.fromEntries(fields.map((f) => [f, []]));
@@ -314,6 +468,17 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     const { manifest } = await this.normalized(asFilters, current);
     const { filters: normalized } = await this.normalized(filters, manifest);
     const reads = await this.reads(manifest);
+    if (options.within) {
+      // A query's result set: the in-memory columns count it; otherwise the keyword side's records do.
+      if (reads) return reads.facets(fields, normalized, options.within);
+      const snapshot = await this.keywordSnapshot();
+      const attributes: Attributes[] = [];
+      for (const id of options.within) {
+        const record = snapshot.records?.get(id);
+        if (record) attributes.push(record.attributes);
+      }
+      return countFacets(attributes, fields, normalized);
+    }
     if (reads) return reads.facets(fields, normalized);
     return this.driver.facets(fields, normalized, this.manifest ?? manifest);
   }

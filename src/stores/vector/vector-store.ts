@@ -2,6 +2,8 @@
 // metadata filters, and a manifest of the model that produced the vectors. Every adapter is a VectorStoreKernel
 // (store-kernel.ts) over a driver for its technology, so the rules behind this port hold alike for all of them.
 import type { ModelManifest, StoreManifest } from '../../domain/manifest.js';
+import type { ResolvedFilters } from '../../domain/filters.js';
+import type { Scored } from '../../domain/ranking.js';
 import type { Facets, Filters, IndexedRecord, Attributes } from '../../domain/types.js';
 import type { StoreLocation } from './model-guard.js';
 import type { WriterLock } from './writer-lock.js';
@@ -16,6 +18,13 @@ export interface VectorSearchOptions {
   filters?: Filters;
   /** Results below this cosine similarity are dropped. */
   minScore?: number;
+  /** Ids never returned (e.g. the query product itself). */
+  excludeIds?: string[];
+}
+
+export interface KeywordSearchOptions {
+  /** Words to look for in titles and attribute values (typos and word starts forgiven). */
+  text: string;
   /** Ids never returned (e.g. the query product itself). */
   excludeIds?: string[];
 }
@@ -78,9 +87,27 @@ export interface VectorStore {
   get(id: string, options?: { withVector?: boolean }): Promise<StoredRecord | null>;
   /** Ranked hits (score desc, then id asc), paged; NO_INDEX on a store that was never indexed. */
   search(options: VectorSearchOptions): Promise<StoredHit[]>;
+  /**
+   * Every product whose title or attribute values hold the query's words, best first (score: the keyword index's
+   * BM25, ties by id), unfiltered and without records (a common word matches half the catalog): callers fetch
+   * `recordsOf` for what they filter or show. NO_INDEX on a store that was never indexed.
+   */
+  keywordSearch(options: KeywordSearchOptions): Promise<Scored[]>;
+  /** Title, image and attributes of the ids the index holds (from memory where the store keeps a copy). */
+  recordsOf(ids: readonly string[]): Promise<Map<string, Omit<StoredHit, 'score'>>>;
+  /** The cosine of `vector` with the stored vector of each of `ids` that the index holds. */
+  similarities(vector: Float32Array, ids: readonly string[]): Promise<Map<string, number>>;
+  /**
+   * Filters in the index's own spelling (values compared trimmed and case-insensitively), with the values that
+   * match no product and the closest known ones. UNKNOWN_FILTER_FIELD for a field the index lacks.
+   */
+  resolveFilters(filters?: Filters): Promise<ResolvedFilters>;
   count(filters?: Filters): Promise<number>;
-  /** Value counts per field over the products matching `filters` (each field ignores its own filter). */
-  facets(fields: string[], filters?: Filters): Promise<Facets>;
+  /**
+   * Value counts per field over the products matching `filters` (each field ignores its own filter); over the
+   * products `within` only when given (a query's result set, so facets follow the query).
+   */
+  facets(fields: string[], filters?: Filters, options?: { within?: readonly string[] }): Promise<Facets>;
   /** Streams every record in batches (for eval and migration). */
   scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<StoredRecord[]>;
   /**
