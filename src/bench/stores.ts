@@ -28,6 +28,8 @@ const { values: args } = parseArgs({
   options: {
     pg: { type: 'string' },
     'skip-pg': { type: 'boolean', default: false },
+    /** pgvector only (the embedded path's phases skipped). */
+    'skip-embedded': { type: 'boolean', default: false },
     /** Products loaded into pgvector (the first pg-n of --n; all of them unless given). */
     'pg-n': { type: 'string' },
     n: { type: 'string', default: '44441' },
@@ -35,9 +37,9 @@ const { values: args } = parseArgs({
     queries: { type: 'string', default: '200' },
     k: { type: 'string', default: '10' },
     /** pgvector hnsw.ef_search values to measure, comma-separated. */
-    'ef-search': { type: 'string', default: '100,200,400' },
+    'ef-search': { type: 'string', default: '400,800' },
     /** The embedded path's annMinProducts (the config default unless given). */
-    'ann-min': { type: 'string', default: '200000' },
+    'ann-min': { type: 'string', default: '500000' },
     /** Queries timed against LanceDB's own exact search (slow at scale). */
     'lance-queries': { type: 'string', default: '20' },
     /** Also build LanceDB's own ANN index (vitrine index --ann) and measure the store's search with it. */
@@ -172,53 +174,64 @@ async function main() {
     await truthIndex.close();
     return out;
   };
-  const queries = await queriesFor(n);
+  const queries = args['skip-embedded'] ? [] : await queriesFor(n);
   phase('truth computed; LanceDB write next');
   const ofKind = (kind: Query['kind'], from: Query[] = queries) => from.filter((q) => q.kind === kind);
 
   const rows: Row[] = [];
+  const addBuild = (what: string, seconds: number) => {
+    builds[what] = seconds;
+    log(`# ${what}: ${seconds.toFixed(1)} s`);
+  };
+  /** Each row is printed as soon as it is measured (a long run interrupted still shows what it measured). */
+  const addRow = (row: Row) => {
+    rows.push(row);
+    log(`# ${row.store} | ${row.queries} | n ${row.n} | p50 ${row.p50.toFixed(2)} ms | p95 ${row.p95.toFixed(2)} ms | recall@${k} ${row.recall.toFixed(3)}`);
+  };
   const builds: Record<string, number> = {};
   const memory: Record<string, number> = {};
 
   // The embedded store as a server reads it.
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vitrine-bench-stores-'));
-  try {
-    const writer = await openBenchStore(`lance:${dataDir}`);
-    await writer.bindModel(model, ['colour', 'articleType']);
-    const [, load] = await timed(async () => {
-      for (let i = 0; i < n; i += 10_000) await writer.upsert(records.slice(i, i + 10_000));
-      await writer.optimize?.();
-    });
-    builds['LanceDB write (embedded store on disk)'] = load;
-    phase('LanceDB written; its exact search next');
-    const lanceQueries = Number(args['lance-queries']);
-    for (const kind of KINDS) rows.push({ store: 'LanceDB exact (its own search, the reference)', queries: kind, ...(await measure(writer, ofKind(kind).slice(0, lanceQueries), k)) });
-    if (args['lance-ann']) {
-      const [, build] = await timed(() => writer.createAnnIndex!());
-      builds['LanceDB HNSW-SQ build (vitrine index --ann)'] = build;
-      const { ef, nprobes, refineFactor } = LANCE_ANN;
-      for (const kind of KINDS) rows.push({ store: `LanceDB HNSW-SQ (ef ${ef}, nprobes ${nprobes}, refine x${refineFactor})`, queries: kind, ...(await measure(writer, ofKind(kind), k)) });
-    }
-    await writer.close();
+  if (!args['skip-embedded']) {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vitrine-bench-stores-'));
+    try {
+      const writer = await openBenchStore(`lance:${dataDir}`);
+      await writer.bindModel(model, ['colour', 'articleType']);
+      const [, load] = await timed(async () => {
+        for (let i = 0; i < n; i += 10_000) await writer.upsert(records.slice(i, i + 10_000));
+        await writer.optimize?.();
+      });
+      addBuild('LanceDB write (embedded store on disk)', load);
+      phase('LanceDB written; its exact search next');
+      const lanceQueries = Number(args['lance-queries']);
+      for (const kind of KINDS) addRow({ store: 'LanceDB exact (its own search, the reference)', queries: kind, ...(await measure(writer, ofKind(kind).slice(0, lanceQueries), k)) });
+      if (args['lance-ann']) {
+        const [, build] = await timed(() => writer.createAnnIndex!());
+        addBuild('LanceDB HNSW-SQ build (vitrine index --ann)', build);
+        const { ef, nprobes, refineFactor } = LANCE_ANN;
+        for (const kind of KINDS) addRow({ store: `LanceDB HNSW-SQ (ef ${ef}, nprobes ${nprobes}, refine x${refineFactor})`, queries: kind, ...(await measure(writer, ofKind(kind), k)) });
+      }
+      await writer.close();
 
-    const rssBefore = rssMiB();
-    const reader = await openBenchStore(`lance:${dataDir}`, { inMemory: { annMinProducts: annMin } });
-    const [state, prepare] = await timed(async () => reader.prepareReads!());
-    builds[`embedded path: load into memory${state?.mode === 'ann' ? ' + HNSW build' : ''}`] = prepare;
-    phase(`embedded path loaded (${state?.mode}); its searches next`);
-    memory['embedded path (process RSS growth while loading)'] = rssMiB() - rssBefore;
-    const label = state?.mode === 'ann' ? `embedded path: in memory, ${state.ann}` : 'embedded path: in memory, exact';
-    for (const kind of KINDS) rows.push({ store: label, queries: kind, ...(await measure(reader, ofKind(kind), k)) });
-    await reader.close();
-    if (state?.mode === 'ann') {
-      // The exact in-memory path at this size too, to show where approximate search starts to pay.
-      const exact = await openBenchStore(`lance:${dataDir}`, { inMemory: { annMinProducts: n + 1 } });
-      await exact.prepareReads!();
-      for (const kind of KINDS) rows.push({ store: 'embedded path: in memory, exact (ANN off)', queries: kind, ...(await measure(exact, ofKind(kind).slice(0, 20), k)) });
-      await exact.close();
+      const rssBefore = rssMiB();
+      const reader = await openBenchStore(`lance:${dataDir}`, { inMemory: { annMinProducts: annMin } });
+      const [state, prepare] = await timed(async () => reader.prepareReads!());
+      addBuild(`embedded path: load into memory${state?.mode === 'ann' ? ' + HNSW build' : ''}`, prepare);
+      phase(`embedded path loaded (${state?.mode}); its searches next`);
+      memory['embedded path (process RSS growth while loading)'] = rssMiB() - rssBefore;
+      const label = state?.mode === 'ann' ? `embedded path: in memory, ${state.ann}` : 'embedded path: in memory, exact';
+      for (const kind of KINDS) addRow({ store: label, queries: kind, ...(await measure(reader, ofKind(kind), k)) });
+      await reader.close();
+      if (state?.mode === 'ann') {
+        // The exact in-memory path at this size too, to show where approximate search starts to pay.
+        const exact = await openBenchStore(`lance:${dataDir}`, { inMemory: { annMinProducts: n + 1 } });
+        await exact.prepareReads!();
+        for (const kind of KINDS) addRow({ store: 'embedded path: in memory, exact (ANN off)', queries: kind, ...(await measure(exact, ofKind(kind).slice(0, 20), k)) });
+        await exact.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
     }
-  } finally {
-    await rm(dataDir, { recursive: true, force: true });
   }
 
   if (!args['skip-pg']) {
@@ -232,17 +245,17 @@ async function main() {
       const [, load] = await timed(async () => {
         for (let i = 0; i < pgN; i += 5000) await pg.upsert(records.slice(i, Math.min(pgN, i + 5000)));
       });
-      builds[`pgvector load (${pgN} products)`] = load;
+      addBuild(`pgvector load (${pgN} products)`, load);
       phase('pgvector loaded; HNSW build next');
       const [, build] = await timed(() => pg.createAnnIndex!());
-      builds[`pgvector HNSW build (m ${PG_HNSW.m}, ef_construction ${PG_HNSW.efConstruction}, ${pgN} products)`] = build;
-      const pgQueries = pgN === n ? queries : await queriesFor(pgN);
+      addBuild(`pgvector HNSW build (m ${base.searchParams.get('m') ?? PG_HNSW.m}, ef_construction ${base.searchParams.get('ef_construction') ?? PG_HNSW.efConstruction}, ${pgN} products)`, build);
+      const pgQueries = pgN === n && queries.length > 0 ? queries : await queriesFor(pgN);
       for (const ef of args['ef-search']!.split(',').map(Number)) {
         const url = new URL(base);
         url.searchParams.set('ef_search', String(ef));
         const store = await openBenchStore(url.toString());
         try {
-          for (const kind of KINDS) rows.push({ store: `pgvector HNSW at ${pgN} products (ef_search ${ef}, iterative scan with filters)`, queries: kind, ...(await measure(store, ofKind(kind, pgQueries), k)) });
+          for (const kind of KINDS) addRow({ store: `pgvector HNSW at ${pgN} products (ef_search ${ef}, iterative scan with filters)`, queries: kind, ...(await measure(store, ofKind(kind, pgQueries), k)) });
         } finally {
           await store.close();
         }

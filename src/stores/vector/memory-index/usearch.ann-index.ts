@@ -22,7 +22,11 @@ export interface UsearchAnnSettings {
   threads: number;
 }
 
-/** Settings measured to hold recall@10 >= 0.99 at 200k and >= 0.95 at 1M (src/bench/stores.ts, 256 dims). */
+/**
+ * Measured with src/bench/stores.ts at 200,000 x 256 (clustered synthetic, 100 queries of each kind): recall@10
+ * 0.970 plain, 0.987 with a broad filter, 1.000 with a selective one (p50 2.4 / 5.1 / 2.4 ms on a loaded machine),
+ * so the exact path stays on up to annMinProducts (500,000). Not measured at 1M in this session.
+ */
 export const DEFAULT_USEARCH_SETTINGS: UsearchAnnSettings = {
   connectivity: 16,
   expansionAdd: 96,
