@@ -2,7 +2,7 @@
 // metrics) are built from config and handed to services. Each command gets a narrow builder that builds only what
 // it uses: serve (buildContext), search, index, info, delete, migrate, eval, and the stores bench.
 import path from 'node:path';
-import { searchLimits, type Config, type SearchLimits } from './config/config.js';
+import { ConfigSchema, searchLimits, type Config, type SearchLimits } from './config/config.js';
 import type { ModelManifest, StoreManifest } from './domain/manifest.js';
 import { loadEmbedder, type DownloadProgress, type LoadModelOptions } from './model/load-model.js';
 import type { Embedder } from './model/embedder.js';
@@ -131,12 +131,16 @@ function inMemoryReads(config: Config): InMemoryReads | undefined {
   };
 }
 
-/** How `vitrine serve` answers searches on an index of `count` products (`vitrine info` shows it). */
-export function servedSearch(config: Config, count: number): { mode: 'exact' | 'ann' | 'store'; description: string } {
+/**
+ * How `vitrine serve` answers searches on an index of `count` products (`vitrine info` shows it), with the
+ * approximate-search settings in use: the in-memory HNSW's, or the store's own (`storeSettings`).
+ */
+export async function servedSearch(config: Config, count: number, storeSettings?: string): Promise<{ mode: 'exact' | 'ann' | 'store'; description: string }> {
   const embedded = storeUrl(storeOptions(config)).startsWith('lance:');
-  if (!embedded || !config.inMemoryIndex) return { mode: 'store', description: 'by the vector store itself' };
+  if (!embedded || !config.inMemoryIndex) return { mode: 'store', description: `by the vector store itself${storeSettings ? `: ${storeSettings}` : ''}` };
   if (count >= config.annMinProducts) {
-    return { mode: 'ann', description: `in memory, approximate (HNSW, exact re-scoring) from ${config.annMinProducts} products on` };
+    const { usearchDescription } = await import('./stores/vector/memory-index/usearch.ann-index.js');
+    return { mode: 'ann', description: `in memory, approximate from ${config.annMinProducts} products on: ${usearchDescription()}` };
   }
   return { mode: 'exact', description: `in memory, exact (approximate from ${config.annMinProducts} products on)` };
 }
@@ -324,6 +328,7 @@ export function buildEvalRuntime(config: Config): EvalRuntime {
 }
 
 /** The stores bench (synthetic vectors, no model): a store for a URL such as lance:<dir> or postgres://...?index=none. */
-export function openBenchStore(url: string): Promise<VectorStore> {
-  return openVectorStore({ url, dataDir: '.' });
+export function openBenchStore(url: string, options: { inMemory?: { annMinProducts: number } } = {}): Promise<VectorStore> {
+  const inMemory = options.inMemory ? inMemoryReads(ConfigSchema.parse({ annMinProducts: options.inMemory.annMinProducts })) : undefined;
+  return openVectorStore({ url, dataDir: '.', inMemory });
 }

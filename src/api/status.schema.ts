@@ -30,7 +30,7 @@ export const ReadinessSchema = z.object({
     })
     .meta({
       description:
-        'Where searches are answered: exact or ann (HNSW above annMinProducts, its settings in `ann`) from the index held in memory, loading while that copy loads, or store (the vector store itself).',
+        'Where searches are answered: exact or ann (HNSW above annMinProducts, its settings in `ann`) from the index held in memory, loading while that copy loads, or store (the vector store itself; its search and approximate-search settings in `ann`, such as pgvector\'s hnsw.ef_search).',
     }),
 });
 export type Readiness = z.infer<typeof ReadinessSchema>;

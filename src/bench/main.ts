@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildContext } from '../context.js';
+import { buildContext, openBenchStore } from '../context.js';
 import { loadConfig } from '../config/config.js';
 import { loadEmbedder, PACKAGE_ROOT } from '../model/load-model.js';
 import { readCatalog, type CatalogEntry } from '../stores/catalog/read-catalog.js';
@@ -140,7 +140,7 @@ async function main() {
   if (run.code !== 0) throw new Error(`vitrine index failed (${run.code}): ${run.stderr.slice(-2000)}`);
   const okMatch = /ok (\d+), skipped (\d+) \(unchanged\), failed (\d+)/.exec(run.stdout);
   const indexedOk = Number(okMatch?.[1] ?? 0);
-  const stageLine = /stage seconds: (.*)/.exec(run.stdout)?.[1] ?? '';
+  const stageLine = /stage seconds[^:]*: (.*)/.exec(run.stdout)?.[1] ?? '';
   const reportedWall = Number(/in ([\d.]+) s/.exec(run.stdout)?.[1] ?? Number.NaN);
   const indexRate = indexedOk / run.wallSeconds;
   log(`\n## Indexing end to end (vitrine index, ${indexed.length} products, batch ${batchSize})`);
@@ -223,39 +223,45 @@ async function main() {
 
   const textQueries = sequential.filter((q) => q.text);
   const { vectors } = await ctx.embedder.encodeTexts(textQueries.map((q) => q.text!));
-  const storeSearch = async (i: number, filters?: Filters) => ctx.store.search({ vector: vectors[i], k: 8, filters });
   const idx = vectors.map((_, i) => i);
-  const storeAlone = await timedPool(idx, 1, (i) => storeSearch(i));
   const filteredIdx = idx.filter((i) => textQueries[i].filters);
-  const storeFiltered = await timedPool(filteredIdx, 1, (i) => storeSearch(i, textQueries[i].filters));
-  const vectorSearch: Record<string, unknown> & { storeExact: LatencySummary; storeExactFiltered: LatencySummary } = { storeExact: summarize(storeAlone.latencies), storeExactFiltered: summarize(storeFiltered.latencies) };
-  log(`\n## Vector search alone, in process (${vectors.length} text query vectors, k 8, ${indexedOk} products)`);
-  log(`store exact: p50 ${fmt(vectorSearch.storeExact.p50, 2)} ms, p95 ${fmt(vectorSearch.storeExact.p95, 2)}; the ${filteredIdx.length} with their filters: p50 ${fmt(vectorSearch.storeExactFiltered.p50, 2)}, p95 ${fmt(vectorSearch.storeExactFiltered.p95, 2)}`);
-
-  // The in-memory exact path on the same vectors: one matrix, SIMD scores, bitmap filters.
-  const manifest = await ctx.store.readManifest();
-  const memory = await MemoryVectorIndex.create({ dim: model.dimension, capacity: indexedOk });
-  const loadStarted = performance.now();
-  for await (const batch of ctx.store.scan({ batchSize: 10_000, withVector: true })) {
-    memory.upsert(batch.map((r) => ({ id: r.id, vector: r.vector!, attributes: r.attributes })));
-  }
-  const memoryLoadMs = performance.now() - loadStarted;
-  const fields = manifest?.attributeFields ?? [];
-  const memSearch = (i: number, filters?: Filters) => memory.search({ vector: vectors[i], k: 8, filters: filters ? normalizeFilters(filters, fields) : undefined });
-  for (const i of idx.slice(0, 5)) await memSearch(i);
-  const memAlone = await timedPool(idx, 1, (i) => memSearch(i));
-  const memFiltered = await timedPool(filteredIdx, 1, (i) => memSearch(i, textQueries[i].filters));
+  // LanceDB's own exact search (the reference) on the same data dir, and the server's path (the store kernel
+  // answering from its in-memory copy), same vectors and filters.
+  const lance = await openBenchStore(`lance:${dataDir}`);
+  const lanceSearch = (i: number, filters?: Filters) => lance.search({ vector: vectors[i], k: 8, filters });
+  const fastSearch = (i: number, filters?: Filters) => ctx.store.search({ vector: vectors[i], k: 8, filters });
+  for (const i of idx.slice(0, 5)) await lanceSearch(i);
+  const timed = async (search: (i: number, filters?: Filters) => Promise<unknown>) => ({
+    all: summarize((await timedPool(idx, 1, (i) => search(i))).latencies),
+    filtered: summarize((await timedPool(filteredIdx, 1, (i) => search(i, textQueries[i].filters))).latencies),
+  });
+  const lanceTimes = await timed(lanceSearch);
+  const fastTimes = await timed(fastSearch);
   let same = 0;
   for (const i of idx) {
-    const [a, b] = [await storeSearch(i, textQueries[i].filters), await memSearch(i, textQueries[i].filters)];
+    const [a, b] = [await lanceSearch(i, textQueries[i].filters), await fastSearch(i, textQueries[i].filters)];
     if (a.map((h) => h.id).join() === b.map((h) => h.id).join() && a.every((h, j) => Math.abs(h.score - b[j].score) < 1e-5)) same++;
   }
+  // The matrix scan alone (MemoryVectorIndex, no payload), loaded from the store as a server loads it.
+  const manifest = await lance.readManifest();
+  const fields = manifest?.attributeFields ?? [];
+  const loadStarted = performance.now();
+  const memory = await MemoryVectorIndex.create({ dim: model.dimension, capacity: indexedOk });
+  for await (const batch of lance.scan({ batchSize: 10_000, withVector: true })) memory.upsert(batch.map((r) => ({ id: r.id, vector: r.vector!, attributes: r.attributes })));
+  const memoryLoadMs = performance.now() - loadStarted;
+  const memTimes = await timed((i, filters) => memory.search({ vector: vectors[i], k: 8, filters: filters ? normalizeFilters(filters, fields) : undefined }));
   const facetFilters = normalizeFilters({ gender: 'Men' }, fields);
-  const facetTimes = await timedPool(idx.slice(0, 50), 1, async () => memory.facets(fields, facetFilters));
-  Object.assign(vectorSearch, { memoryExact: summarize(memAlone.latencies), memoryExactFiltered: summarize(memFiltered.latencies), memoryLoadMs, memoryFacets: summarize(facetTimes.latencies), sameAsStore: same, compared: idx.length });
-  log(`in-memory exact: p50 ${fmt(summarize(memAlone.latencies).p50, 2)} ms, p95 ${fmt(summarize(memAlone.latencies).p95, 2)}; filtered: p50 ${fmt(summarize(memFiltered.latencies).p50, 2)}, p95 ${fmt(summarize(memFiltered.latencies).p95, 2)}; loaded from the store in ${fmt(memoryLoadMs, 0)} ms`);
-  log(`in-memory facets of every field (gender = Men): p50 ${fmt(summarize(facetTimes.latencies).p50, 2)} ms; identical top 8 (ids, order, scores to 1e-5) as the store's exact search: ${same} of ${idx.length}`);
+  const facetTimes = summarize((await timedPool(idx.slice(0, 50), 1, async () => memory.facets(fields, facetFilters))).latencies);
+  const vectorSearch = { lanceExact: lanceTimes, serverPath: fastTimes, matrixExact: memTimes, memoryLoadMs, facetsAllFields: facetTimes, sameAsLance: same, compared: idx.length };
+  log(`\n## Vector search alone, in process (${vectors.length} text query vectors, k 8, ${indexedOk} products; filtered: the ${filteredIdx.length} with their filters)`);
+  log('| path | p50 | p95 | filtered p50 | filtered p95 |');
+  log('|---|---|---|---|---|');
+  for (const [name, t] of [['LanceDB exact (reference)', lanceTimes], ['server path: store kernel from memory', fastTimes], ['matrix scan alone (MemoryVectorIndex)', memTimes]] as const) {
+    log(`| ${name} | ${fmt(t.all.p50, 2)} | ${fmt(t.all.p95, 2)} | ${fmt(t.filtered.p50, 2)} | ${fmt(t.filtered.p95, 2)} |`);
+  }
+  log(`identical top 8 (ids, order, scores to 1e-5) from memory as from LanceDB: ${same} of ${idx.length}; copy loaded from the store in ${fmt(memoryLoadMs, 0)} ms; facets of every field (gender = Men) p50 ${fmt(facetTimes.p50, 2)} ms`);
   await memory.close();
+  await lance.close();
   await ctx.close();
 
   const loadEnd = os.loadavg();

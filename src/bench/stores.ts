@@ -1,30 +1,47 @@
-// `npm run bench:stores`: the same index in the embedded store (LanceDB, exact) and in PostgreSQL + pgvector (HNSW
-// and exact), side by side in one run: build time, search latency p50/p95 and recall@10 against exact search
-// (brute force here, in process). Vectors are synthetic: seeded, clustered unit vectors (64 clusters, like
-// product categories), 44,441 x 256 by default, the size of the fashion catalog; no model is needed.
-// Queries are catalog vectors with noise ("more like this"), some with a metadata filter.
+// `npm run bench:stores [-- --n 1000000]`: one synthetic index in the embedded store as `vitrine serve` reads it
+// (LanceDB on disk, answered from the in-memory copy: exact below annMinProducts, HNSW from there on) and in
+// PostgreSQL + pgvector (HNSW at several ef_search values), side by side in one run: build time, search latency
+// p50/p95, recall@10 against exact search, memory. Vectors are synthetic: seeded, clustered unit vectors (64
+// clusters, like product categories), 44,441 x 256 by default, the size of the fashion catalog; no model is
+// needed. Queries are catalog vectors with noise ("more like this"): plain, with a broad filter (one colour of 8)
+// and with a selective one (a colour and an article type, about 1 in 64). The truth is the exact search of the
+// same vectors (MemoryVectorIndex, float64 re-scored). LanceDB's own exact search is timed on a few queries.
 //
-//   eval "$(scripts/postgres/start.sh)"; npm run bench:stores -- --pg "$VITRINE_TEST_PG_URL"
+//   eval "$(scripts/postgres/start.sh)"; npm run bench:stores -- --n 1000000 --pg "$VITRINE_TEST_PG_URL"
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { l2Normalize } from '../domain/vector-math.js';
+import { normalizeFilters } from '../domain/filters.js';
 import type { Filters, IndexedRecord } from '../domain/types.js';
 import type { ModelManifest } from '../domain/manifest.js';
-import { byScoreThenId, type Scored } from '../domain/ranking.js';
 import { openBenchStore } from '../context.js';
 import type { VectorStore } from '../stores/vector/vector-store.js';
+import { MemoryVectorIndex } from '../stores/vector/memory-index/memory.vector-index.js';
+import { LANCE_ANN } from '../stores/vector/lance.vector-store.js';
+import { PG_HNSW } from '../stores/vector/pgvector.vector-store.js';
+import { summarize } from './latency.stats.js';
 
 const { values: args } = parseArgs({
   options: {
     pg: { type: 'string' },
+    'skip-pg': { type: 'boolean', default: false },
+    /** Products loaded into pgvector (the first pg-n of --n; all of them unless given). */
+    'pg-n': { type: 'string' },
     n: { type: 'string', default: '44441' },
     dim: { type: 'string', default: '256' },
     queries: { type: 'string', default: '200' },
     k: { type: 'string', default: '10' },
-    'ef-search': { type: 'string', default: '100' },
+    /** pgvector hnsw.ef_search values to measure, comma-separated. */
+    'ef-search': { type: 'string', default: '100,200,400' },
+    /** The embedded path's annMinProducts (the config default unless given). */
+    'ann-min': { type: 'string', default: '200000' },
+    /** Queries timed against LanceDB's own exact search (slow at scale). */
+    'lance-queries': { type: 'string', default: '20' },
+    /** Also build LanceDB's own ANN index (vitrine index --ann) and measure the store's search with it. */
+    'lance-ann': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
@@ -68,28 +85,8 @@ function synthetic(n: number, dim: number): IndexedRecord[] {
   });
 }
 
-/** Exact top-k by cosine (unit vectors: dot product), optionally filtered, ranked as every store ranks: the ground truth. */
-function exactTopK(records: IndexedRecord[], q: Float32Array, k: number, filters?: Filters): string[] {
-  const best: Scored[] = [];
-  for (const r of records) {
-    if (filters && !Object.entries(filters).every(([f, v]) => (Array.isArray(v) ? v : [v]).includes(r.attributes[f]))) continue;
-    let score = 0;
-    for (let i = 0; i < q.length; i++) score += q[i] * r.vector[i];
-    if (best.length < k || score >= best[best.length - 1].score) {
-      best.push({ id: r.id, score });
-      best.sort(byScoreThenId);
-      if (best.length > k) best.pop();
-    }
-  }
-  return best.map((b) => b.id);
-}
-
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
-
 interface Query {
+  kind: 'plain' | 'broad filter' | 'selective filter';
   vector: Float32Array;
   filters?: Filters;
   truth: string[];
@@ -101,27 +98,33 @@ interface Row {
   p50: number;
   p95: number;
   recall: number;
+  n: number;
 }
 
-async function measure(store: VectorStore, queries: Query[], k: number): Promise<{ p50: number; p95: number; recall: number }> {
-  for (const q of queries.slice(0, 10)) await store.search({ vector: q.vector, k, filters: q.filters });
+const KINDS: Query['kind'][] = ['plain', 'broad filter', 'selective filter'];
+
+async function measure(store: Pick<VectorStore, 'search'>, queries: Query[], k: number): Promise<Omit<Row, 'store' | 'queries'>> {
+  for (const q of queries.slice(0, 5)) await store.search({ vector: q.vector, k, filters: q.filters });
   const times: number[] = [];
   let found = 0;
+  let wanted = 0;
   for (const q of queries) {
     const t0 = performance.now();
     const hits = await store.search({ vector: q.vector, k, filters: q.filters });
     times.push(performance.now() - t0);
     const truth = new Set(q.truth);
     found += hits.filter((h) => truth.has(h.id)).length;
+    wanted += q.truth.length;
   }
-  return { p50: pct(times, 50), p95: pct(times, 95), recall: found / (queries.length * k) };
+  const s = summarize(times);
+  return { p50: s.p50, p95: s.p95, recall: found / Math.max(1, wanted), n: queries.length };
 }
 
 function pgUrl(): string {
   if (args.pg) return args.pg;
   const envFile = '/tmp/vitrine-pg.env';
   const line = existsSync(envFile) ? readFileSync(envFile, 'utf8').split('\n').find((l) => l.startsWith('VITRINE_TEST_PG_URL=')) : undefined;
-  if (!line) throw new Error('no PostgreSQL: pass --pg postgres://... or run scripts/postgres/start.sh first');
+  if (!line) throw new Error('no PostgreSQL: pass --pg postgres://... (or --skip-pg), or run scripts/postgres/start.sh first');
   return line.slice('VITRINE_TEST_PG_URL='.length);
 }
 
@@ -131,85 +134,138 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [r, (performance.now() - t0) / 1000];
 }
 
+const rssMiB = () => process.memoryUsage().rss / 2 ** 20;
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
 async function main() {
   const n = Number(args.n);
   const dim = Number(args.dim);
   const k = Number(args.k);
   const nQueries = Number(args.queries);
-  const efSearch = args['ef-search']!;
+  const annMin = Number(args['ann-min']);
   const model: ModelManifest = { id: `synthetic-${dim}`, hash: 'b'.repeat(64), dimension: dim, preprocessing: {}, contextLength: 77 };
-  console.log(`${n} synthetic products x ${dim} dims (clustered unit vectors), ${nQueries} queries, top-${k}, ${os.cpus().length} cores, node ${process.version}`);
+  const started = performance.now();
+  log(`${n} synthetic products x ${dim} dims (clustered unit vectors), ${nQueries} queries of each kind, top-${k}, ${os.cpus().length} cores, node ${process.version}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 
   const records = synthetic(n, dim);
+  const phase = (what: string) => log(`# ${((performance.now() - started) / 1000).toFixed(0)} s: ${what}`);
+  phase('vectors generated; exact truth next');
+  // pgvector may be measured on the first pgN products only (its HNSW build at 1M takes far longer than the rest).
+  const pgN = Math.min(n, Number(args['pg-n'] ?? n));
   const next = rng(7);
-  const plain: Query[] = [];
-  const filtered: Query[] = [];
-  for (let i = 0; i < nQueries; i++) {
-    const vector = around(records[Math.floor(next() * n)].vector, 0.5, next);
-    plain.push({ vector, truth: exactTopK(records, vector, k) });
-    const filters = { colour: COLOURS[i % COLOURS.length] };
-    filtered.push({ vector, filters, truth: exactTopK(records, vector, k, filters) });
-  }
+  const probes = Array.from({ length: nQueries }, (_, i) => ({
+    vector: around(records[Math.floor(next() * pgN)].vector, 0.5, next),
+    broad: { colour: COLOURS[i % COLOURS.length] },
+    selective: { colour: COLOURS[(i * 3) % COLOURS.length], articleType: TYPES[i % TYPES.length] },
+  }));
+  /** The queries with their truth: exact search of the first `size` vectors (MemoryVectorIndex, float64 re-scored). */
+  const queriesFor = async (size: number): Promise<Query[]> => {
+    const truthIndex = await MemoryVectorIndex.create({ dim, capacity: size });
+    for (let i = 0; i < size; i += 50_000) truthIndex.upsert(records.slice(i, Math.min(size, i + 50_000)));
+    const out: Query[] = [];
+    for (const { vector, broad, selective } of probes) {
+      for (const [kind, filters] of [['plain', undefined], ['broad filter', broad], ['selective filter', selective]] as const) {
+        const hits = await truthIndex.search({ vector, k, filters: filters ? normalizeFilters(filters, ['colour', 'articleType']) : undefined });
+        out.push({ kind, vector, filters, truth: hits.map((h) => h.id) });
+      }
+    }
+    await truthIndex.close();
+    return out;
+  };
+  const queries = await queriesFor(n);
+  phase('truth computed; LanceDB write next');
+  const ofKind = (kind: Query['kind'], from: Query[] = queries) => from.filter((q) => q.kind === kind);
 
   const rows: Row[] = [];
   const builds: Record<string, number> = {};
+  const memory: Record<string, number> = {};
 
+  // The embedded store as a server reads it.
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vitrine-bench-stores-'));
-  const lance = await openBenchStore(`lance:${dataDir}`);
   try {
-    await lance.bindModel(model, ['colour', 'articleType']);
+    const writer = await openBenchStore(`lance:${dataDir}`);
+    await writer.bindModel(model, ['colour', 'articleType']);
     const [, load] = await timed(async () => {
-      for (let i = 0; i < n; i += 5000) await lance.upsert(records.slice(i, i + 5000));
-      await lance.optimize?.();
+      for (let i = 0; i < n; i += 10_000) await writer.upsert(records.slice(i, i + 10_000));
+      await writer.optimize?.();
     });
-    builds['LanceDB load'] = load;
-    for (const [label, qs] of [['plain', plain], ['colour filter', filtered]] as const) rows.push({ store: 'LanceDB embedded (exact)', queries: label, ...(await measure(lance, qs, k)) });
-  } finally {
-    await lance.close();
-    await rm(dataDir, { recursive: true, force: true });
-  }
-
-  const table = `bench_${Date.now().toString(36)}`;
-  const base = new URL(pgUrl());
-  base.searchParams.set('table', table);
-  base.searchParams.set('index', 'none');
-  base.searchParams.set('ef_search', efSearch);
-  const pg = await openBenchStore(base.toString());
-  try {
-    await pg.bindModel(model, ['colour', 'articleType']);
-    const [, load] = await timed(async () => {
-      for (let i = 0; i < n; i += 2000) await pg.upsert(records.slice(i, i + 2000));
-    });
-    builds['pgvector load'] = load;
-    const [, build] = await timed(() => pg.createAnnIndex!());
-    builds['pgvector HNSW build (m 16, ef_construction 64)'] = build;
-    for (const [label, qs] of [['plain', plain], ['colour filter', filtered]] as const) {
-      rows.push({ store: `pgvector HNSW (ef_search ${efSearch})`, queries: label, ...(await measure(pg, qs, k)) });
+    builds['LanceDB write (embedded store on disk)'] = load;
+    phase('LanceDB written; its exact search next');
+    const lanceQueries = Number(args['lance-queries']);
+    for (const kind of KINDS) rows.push({ store: 'LanceDB exact (its own search, the reference)', queries: kind, ...(await measure(writer, ofKind(kind).slice(0, lanceQueries), k)) });
+    if (args['lance-ann']) {
+      const [, build] = await timed(() => writer.createAnnIndex!());
+      builds['LanceDB HNSW-SQ build (vitrine index --ann)'] = build;
+      const { ef, nprobes, refineFactor } = LANCE_ANN;
+      for (const kind of KINDS) rows.push({ store: `LanceDB HNSW-SQ (ef ${ef}, nprobes ${nprobes}, refine x${refineFactor})`, queries: kind, ...(await measure(writer, ofKind(kind), k)) });
     }
-    const exactUrl = new URL(base);
-    exactUrl.searchParams.set('exact', '1');
-    const exact = await openBenchStore(exactUrl.toString());
-    try {
-      for (const [label, qs] of [['plain', plain], ['colour filter', filtered]] as const) {
-        rows.push({ store: 'pgvector exact (seq scan)', queries: label, ...(await measure(exact, qs.slice(0, Math.min(qs.length, 50)), k)) });
-      }
-    } finally {
+    await writer.close();
+
+    const rssBefore = rssMiB();
+    const reader = await openBenchStore(`lance:${dataDir}`, { inMemory: { annMinProducts: annMin } });
+    const [state, prepare] = await timed(async () => reader.prepareReads!());
+    builds[`embedded path: load into memory${state?.mode === 'ann' ? ' + HNSW build' : ''}`] = prepare;
+    phase(`embedded path loaded (${state?.mode}); its searches next`);
+    memory['embedded path (process RSS growth while loading)'] = rssMiB() - rssBefore;
+    const label = state?.mode === 'ann' ? `embedded path: in memory, ${state.ann}` : 'embedded path: in memory, exact';
+    for (const kind of KINDS) rows.push({ store: label, queries: kind, ...(await measure(reader, ofKind(kind), k)) });
+    await reader.close();
+    if (state?.mode === 'ann') {
+      // The exact in-memory path at this size too, to show where approximate search starts to pay.
+      const exact = await openBenchStore(`lance:${dataDir}`, { inMemory: { annMinProducts: n + 1 } });
+      await exact.prepareReads!();
+      for (const kind of KINDS) rows.push({ store: 'embedded path: in memory, exact (ANN off)', queries: kind, ...(await measure(exact, ofKind(kind).slice(0, 50), k)) });
       await exact.close();
     }
   } finally {
-    await pg.drop?.();
-    await pg.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+
+  if (!args['skip-pg']) {
+    const table = `bench_${Date.now().toString(36)}`;
+    const base = new URL(pgUrl());
+    base.searchParams.set('table', table);
+    base.searchParams.set('index', 'none');
+    const pg = await openBenchStore(base.toString());
+    try {
+      await pg.bindModel(model, ['colour', 'articleType']);
+      const [, load] = await timed(async () => {
+        for (let i = 0; i < pgN; i += 5000) await pg.upsert(records.slice(i, Math.min(pgN, i + 5000)));
+      });
+      builds[`pgvector load (${pgN} products)`] = load;
+      phase('pgvector loaded; HNSW build next');
+      const [, build] = await timed(() => pg.createAnnIndex!());
+      builds[`pgvector HNSW build (m ${PG_HNSW.m}, ef_construction ${PG_HNSW.efConstruction}, ${pgN} products)`] = build;
+      const pgQueries = pgN === n ? queries : await queriesFor(pgN);
+      for (const ef of args['ef-search']!.split(',').map(Number)) {
+        const url = new URL(base);
+        url.searchParams.set('ef_search', String(ef));
+        const store = await openBenchStore(url.toString());
+        try {
+          for (const kind of KINDS) rows.push({ store: `pgvector HNSW at ${pgN} products (ef_search ${ef}, iterative scan with filters)`, queries: kind, ...(await measure(store, ofKind(kind, pgQueries), k)) });
+        } finally {
+          await store.close();
+        }
+      }
+    } finally {
+      await pg.drop?.();
+      await pg.close();
+    }
   }
 
   const lines = [
-    `| store | queries | p50 ms | p95 ms | recall@${k} |`,
-    '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.store} | ${r.queries} | ${r.p50.toFixed(2)} | ${r.p95.toFixed(2)} | ${r.recall.toFixed(3)} |`),
+    `| store | queries | n | p50 ms | p95 ms | recall@${k} |`,
+    '|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.store} | ${r.queries} | ${r.n} | ${r.p50.toFixed(2)} | ${r.p95.toFixed(2)} | ${r.recall.toFixed(3)} |`),
     '',
     ...Object.entries(builds).map(([what, s]) => `- ${what}: ${s.toFixed(1)} s`),
+    ...Object.entries(memory).map(([what, mib]) => `- ${what}: ${mib.toFixed(0)} MiB`),
+    `- whole run: ${((performance.now() - started) / 60_000).toFixed(1)} min, load average at the end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`,
   ];
-  console.log(lines.join('\n'));
-  if (args.out) await writeFile(args.out, JSON.stringify({ n, dim, k, queries: nQueries, efSearch: Number(efSearch), rows, builds }, null, 2));
+  log(lines.join('\n'));
+  const summary = { n, pgN, dim, k, queries: nQueries, annMinProducts: annMin, rows, builds, memory };
+  log(`BENCH_STORES_JSON ${JSON.stringify(summary)}`);
+  if (args.out) await writeFile(args.out, JSON.stringify(summary, null, 2));
 }
 
 main().catch((e) => {

@@ -104,7 +104,8 @@ export function registerIndexCommand(program: Command): void {
             `indexed ${report.processed} items in ${report.wallSeconds.toFixed(1)} s (${(report.processed / Math.max(report.wallSeconds, 0.001)).toFixed(1)} items/s): ` +
               `ok ${report.ok}, skipped ${report.skipped} (unchanged), failed ${report.failed}\n`,
           );
-          out.write(`stage seconds: ${STAGES.map((s) => `${s} ${report.stageSeconds[s].toFixed(2)}`).join(', ')}\n`);
+          out.write(`CPU ${report.cpuSeconds.toFixed(1)} s (${(report.cpuSeconds / Math.max(report.wallSeconds, 0.001)).toFixed(2)} cores busy)\n`);
+          out.write(`stage seconds (wall time each stage had work in flight; stages run side by side): ${STAGES.map((s) => `${s} ${report.stageSeconds[s].toFixed(2)}`).join(', ')}\n`);
           out.write(`index: ${count} products in ${ctx.storeLabel} (model ${ctx.embedder.manifest.id}, ${ctx.embedder.manifest.dimension} dims)\n`);
           if (report.interrupted) out.write('interrupted: what was embedded so far is saved; run the same command again to resume\n');
           if (failures.length > 0) {

@@ -31,7 +31,7 @@ export function registerInfoCommand(program: Command): void {
           attributeFields: manifest.attributeFields,
           createdAt: manifest.createdAt,
           updatedAt: manifest.updatedAt,
-          search: servedSearch(config, count),
+          search: await servedSearch(config, count, ctx.store.searchSettings?.()),
         };
         if (flags.json) process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
         else

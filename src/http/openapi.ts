@@ -1,9 +1,9 @@
 // The OpenAPI 3.1 document, generated from the route list and the wire schemas (src/api) with the limits of
 // the running config, served at /openapi.json and rendered at /docs. Shared shapes become components.
 import { z } from 'zod';
+import { WriteResultSchema } from '../api/catalog.schema.js';
 import { ApiLimitsSchema, type ApiLimits } from '../api/limits.schema.js';
 import { FacetsSchema, FiltersSchema, HitSchema, ProductSchema, SearchResponseSchema, FacetsResponseSchema } from '../api/search.schema.js';
-import { WriteResultSchema } from '../api/catalog.schema.js';
 import { ErrorBodySchema, ReadinessSchema } from '../api/status.schema.js';
 import { ConfigSchema } from '../config/config.js';
 import { apiLimits } from './api-limits.js';

@@ -26,7 +26,7 @@ export async function startServer(options: StartServerOptions): Promise<{ app: F
   let ctx: AppContext | null = null;
   let startupError: AppError | null = null;
   let stopping = false;
-  const tracing = startTracing({ settings: tracingFromEnv() });
+  const tracing = await startTracing({ settings: tracingFromEnv() });
   const metrics = createMetrics({ indexSize: async () => (ctx ? ctx.store.count() : 0) });
   const app = await buildApp({
     metrics,

@@ -2,11 +2,7 @@
 // standard OTEL_* variables name an endpoint (Jaeger, Tempo and others accept OTLP); silent otherwise, because
 // an exporter with no collector makes shutdown hang (DEPENDENCIES.md).
 import { trace, SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { TracingSettings } from '../config/config.js';
 
 export const tracer = trace.getTracer('vitrine', '0.1.0');
@@ -23,18 +19,31 @@ export interface StartTracingOptions {
   exporter?: SpanExporter;
 }
 
-let provider: NodeTracerProvider | null = null;
+let provider: { shutdown(): Promise<void> } | null = null;
 
-export function startTracing(options: StartTracingOptions = {}): TracingHandle {
+/**
+ * Starts exporting spans when an endpoint (or a test exporter) is given. The SDK and the OTLP exporter are imported
+ * only then: with tracing off (the default) a server starts without loading them (a few hundred ms of a cold
+ * start); spans go to the API's no-op tracer meanwhile.
+ */
+export async function startTracing(options: StartTracingOptions = {}): Promise<TracingHandle> {
   if (provider) return { enabled: true, shutdown: async () => undefined };
   if (!options.exporter && !options.settings?.enabled) return { enabled: false, shutdown: async () => undefined };
-  const processor = options.exporter ? new SimpleSpanProcessor(options.exporter) : new BatchSpanProcessor(new OTLPTraceExporter());
-  provider = new NodeTracerProvider({
+  const [{ NodeTracerProvider }, { BatchSpanProcessor, SimpleSpanProcessor }, { resourceFromAttributes }, { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION }] = await Promise.all([
+    import('@opentelemetry/sdk-trace-node'),
+    import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/semantic-conventions'),
+  ]);
+  const processor = options.exporter
+    ? new SimpleSpanProcessor(options.exporter)
+    : new BatchSpanProcessor(new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter());
+  const own = new NodeTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.settings?.serviceName ?? 'vitrine', [ATTR_SERVICE_VERSION]: '0.1.0' }),
     spanProcessors: [processor],
   });
-  provider.register();
-  const own = provider;
+  own.register();
+  provider = own;
   return {
     enabled: true,
     shutdown: async () => {

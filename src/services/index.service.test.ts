@@ -264,6 +264,37 @@ describe('IndexService', () => {
       expect(driver.writes).toEqual([6, 4]);
     });
 
+    it('pipelines: a write runs while the next batch is embedded, one write at a time; no stage outlasts the run', async () => {
+      let inFlight = 0;
+      let mostInFlight = 0;
+      /** Batches embedded when each write ended. */
+      const embeddedAtWriteEnd: number[] = [];
+      class SlowDriver extends MemoryDriver {
+        override async write(...args: Parameters<MemoryDriver['write']>) {
+          inFlight++;
+          mostInFlight = Math.max(mostInFlight, inFlight);
+          const written = embeddedAtWriteEnd.length + 1;
+          // Hold write k until batch k + 1 is embedded (or a bounded number of event-loop turns has passed): a
+          // pipeline gets there, a loop that waits for each write does not.
+          for (let turn = 0; turn < 100 && embedder.pixelBatches.length <= written; turn++) await new Promise((resolve) => setImmediate(resolve));
+          embeddedAtWriteEnd.push(embedder.pixelBatches.length);
+          try {
+            return await super.write(...args);
+          } finally {
+            inFlight--;
+          }
+        }
+      }
+      const slow = MemoryVectorStore.create(new SlowDriver());
+      const report = await new IndexService({ embedder, store: slow, loadImage: photoLoader(photos).loadImage }, { batchSize: 2, writeBatchSize: 2 }).run({ entries: entries(products) });
+      expect(report.ok).toBe(10);
+      expect(await slow.count()).toBe(10);
+      expect(mostInFlight).toBe(1);
+      expect(embeddedAtWriteEnd).toEqual([2, 3, 4, 5, 5]);
+      for (const seconds of Object.values(report.stageSeconds)) expect(seconds).toBeLessThanOrEqual(report.wallSeconds);
+      expect(report.cpuSeconds).toBeGreaterThan(0);
+    });
+
     it('refuses a store built with another model before embedding anything', async () => {
       await store.bindModel(new FakeEmbedder({ hash: 'a'.repeat(64) }).manifest, []);
       await expect(service().run({ entries: entries(products) })).rejects.toMatchObject({ code: 'MODEL_MISMATCH' });

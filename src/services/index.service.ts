@@ -5,8 +5,9 @@
 //
 // The stages live on an IndexRun, begun once per run (or per batch of a write API): begin() binds the model once,
 // with every field the products use, so writes never re-check it. Writers hold the store's writer lock through
-// exclusive(): `vitrine index` for its whole run, the write API per batch. run() pipelines them: the next batch is loaded and decoded while
-// this one is embedded. decode is a function of its own (options.decode) so that a worker pool can do it.
+// exclusive(): `vitrine index` for its whole run, the write API per batch. run() pipelines them: the next batches
+// are loaded and decoded while this one is embedded, and the store writes while the next are embedded. decode is a
+// function of its own (options.decode) so that a worker pool can do it.
 //
 // Example:
 //   const indexer = new IndexService({ embedder, store, loadImage }, { instrumentation, batchSize: 32 });
@@ -44,9 +45,14 @@ export interface IndexReport extends IndexProgress {
   total: number;
   /** True when the run stopped early on its abort signal (what was embedded so far is written). */
   interrupted: boolean;
-  /** Seconds spent in each stage (summed over batches; stages of two batches overlap). */
+  /**
+   * Wall-clock seconds during which each stage had work in flight (several batches of one stage at once count
+   * once). Each is at most wallSeconds; together they exceed it, because the stages run side by side.
+   */
   stageSeconds: Record<IndexStage, number>;
   wallSeconds: number;
+  /** CPU seconds of this process during the run (all threads: ONNX Runtime, sharp, the store): cpu / wall = cores busy. */
+  cpuSeconds: number;
   failures: ItemFailure[];
 }
 
@@ -99,6 +105,8 @@ export interface IndexServiceOptions {
   writeBatchSize?: number;
   /** Photo bytes -> model-ready pixels; the embedder's own preprocessing by default (a worker pool can stand in). */
   decode?: (bytes: Uint8Array) => Promise<PixelValues>;
+  /** Batches loaded and decoded ahead of the one being embedded (default 2). */
+  prefetch?: number;
 }
 
 export interface BeginOptions {
@@ -171,6 +179,7 @@ export class IndexService {
   readonly writeBatchSize: number;
   readonly observe: Instrumentation;
   readonly decodeImage: (bytes: Uint8Array) => Promise<PixelValues>;
+  readonly prefetch: number;
   /** The writer turn of this process: exclusive() calls run one after another. */
   private turn: Promise<unknown> = Promise.resolve();
   private pending = 0;
@@ -183,6 +192,7 @@ export class IndexService {
     this.writeBatchSize = Math.max(this.batchSize, options.writeBatchSize ?? 256);
     this.observe = options.instrumentation ?? noInstrumentation;
     this.decodeImage = options.decode ?? ((bytes) => deps.embedder.preprocessImage(bytes));
+    this.prefetch = Math.max(1, options.prefetch ?? 2);
   }
 
   /**
@@ -245,6 +255,7 @@ export class IndexService {
   /** Indexes a whole catalog: read once, then batches pipelined through the stages. */
   async run(options: RunOptions): Promise<IndexReport> {
     const started = performance.now();
+    const cpu = process.cpuUsage();
     const clock = new StageClock(this.observe);
     const { products, failures, total } = await clock.time('read', {}, () => readEntries(options.entries));
     await options.onStart?.(total);
@@ -253,7 +264,8 @@ export class IndexService {
     await this.deps.store.bindModel(this.deps.embedder.manifest, attributeFieldsOf(products));
     await run.learnKnownHashes(options.knownHashes ?? 'preload');
     await run.pipeline(chunks(products, this.batchSize), options.signal);
-    return run.report(performance.now() - started);
+    const used = process.cpuUsage(cpu);
+    return run.report(performance.now() - started, (used.user + used.system) / 1e6);
   }
 
   /** Store upkeep after a bulk run (compaction where the store needs it) and, when asked, its approximate index. */
@@ -280,19 +292,29 @@ export async function readEntries(entries: AsyncIterable<CatalogEntry> | Iterabl
   return { products, failures, total };
 }
 
-/** Seconds per stage, each stage call traced through the instrumentation port. */
+/**
+ * Wall-clock seconds per stage during which at least one call of it was in flight (calls of one stage that overlap
+ * count once, so no stage exceeds the run's wall time), each call traced through the instrumentation port.
+ */
 export class StageClock {
-  readonly seconds = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<IndexStage, number>;
+  private readonly active = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<IndexStage, number>;
+  private readonly inFlight = Object.fromEntries(STAGES.map((s) => [s, { calls: 0, since: 0 }])) as Record<IndexStage, { calls: number; since: number }>;
 
   constructor(private readonly observe: Instrumentation) {}
 
+  get seconds(): Record<IndexStage, number> {
+    const now = performance.now();
+    return Object.fromEntries(STAGES.map((s) => [s, (this.active[s] + (this.inFlight[s].calls > 0 ? now - this.inFlight[s].since : 0)) / 1000])) as Record<IndexStage, number>;
+  }
+
   async time<T>(stage: IndexStage, attributes: StageAttributes, fn: () => Promise<T>): Promise<T> {
     return this.observe.stage(`index.${stage}`, attributes, async () => {
-      const t0 = performance.now();
+      const flight = this.inFlight[stage];
+      if (flight.calls++ === 0) flight.since = performance.now();
       try {
         return await fn();
       } finally {
-        this.seconds[stage] += (performance.now() - t0) / 1000;
+        if (--flight.calls === 0) this.active[stage] += performance.now() - flight.since;
       }
     });
   }
@@ -460,35 +482,45 @@ export class IndexRun {
   }
 
   /**
-   * The batches through the stages, the next batch prepared while this one is embedded; the buffer is written
-   * every writeBatchSize records and at the end. Stops between batches on the signal.
+   * The batches through the stages as a pipeline: up to `prefetch` batches are loaded and decoded (sharp works on
+   * libuv's threads) while one is embedded (ONNX Runtime's threads), and each full write buffer goes to the store
+   * while the following batches are embedded, one write in flight at a time. Stops between batches on the signal.
    */
   async pipeline(batches: readonly Product[][], signal?: AbortSignal): Promise<void> {
-    let index = 0;
-    let pending: Promise<DecodedItem[]> | null = batches.length > 0 ? this.prepare(batches[index++]) : null;
-    while (pending) {
+    const ahead: Promise<DecodedItem[]>[] = [];
+    let next = 0;
+    const fill = () => {
+      while (ahead.length < this.service.prefetch && next < batches.length) ahead.push(handled(this.prepare(batches[next++])));
+    };
+    let writing: Promise<void> = Promise.resolve();
+    fill();
+    while (ahead.length > 0) {
       if (signal?.aborted) {
         this.interrupted = true;
         break;
       }
-      const decoded = await pending;
-      pending = index < batches.length ? this.prepare(batches[index++]) : null;
+      const decoded = await ahead.shift()!;
+      fill();
       await this.embedIntoBuffer(decoded);
-      if (this.buffer.length >= this.service.writeBatchSize) await this.flush();
-      else this.tally.report(this.buffer.length);
+      if (this.buffer.length >= this.service.writeBatchSize) {
+        await writing;
+        writing = handled(this.flush());
+      } else this.tally.report(this.buffer.length);
     }
-    if (pending) await pending.catch(() => []);
+    await Promise.allSettled(ahead);
+    await writing;
     await this.flush();
   }
 
-  /** The run's outcome; `wallMs` from the caller, who knows when it started. */
-  report(wallMs: number): IndexReport {
+  /** The run's outcome; wall time and CPU time from the caller, who knows when it started. */
+  report(wallMs: number, cpuSeconds = 0): IndexReport {
     return {
       ...this.tally.progress,
       total: this.total,
       interrupted: this.interrupted,
-      stageSeconds: { ...this.clock.seconds },
+      stageSeconds: this.clock.seconds,
       wallSeconds: wallMs / 1000,
+      cpuSeconds,
       failures: [...this.tally.failures],
     };
   }
@@ -502,6 +534,16 @@ export class IndexRun {
 
 /** One-off indexing with a fresh service (tests, benches): `new IndexService(...).run(...)` in one call. */
 export async function runIndex(options: IndexServiceDeps & IndexServiceOptions & RunOptions): Promise<IndexReport> {
-  const { embedder, store, loadImage, uploadImages, instrumentation, batchSize, writeBatchSize, decode, ...run } = options;
-  return new IndexService({ embedder, store, loadImage, uploadImages }, { instrumentation, batchSize, writeBatchSize, decode }).run(run);
+  const { embedder, store, loadImage, uploadImages, instrumentation, batchSize, writeBatchSize, decode, prefetch, ...run } = options;
+  return new IndexService({ embedder, store, loadImage, uploadImages }, { instrumentation, batchSize, writeBatchSize, decode, prefetch }).run(run);
+}
+
+/**
+ * The promise itself, marked as handled: a stage started ahead (a decode, a write in flight) may fail while the
+ * pipeline awaits another one; its error then surfaces where the pipeline awaits it, not as an unhandled rejection
+ * that would end the process (a full disk must end the run with its own error, not a crash).
+ */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }

@@ -36,7 +36,7 @@ describe('observability and cache', () => {
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    tracing = startTracing({ exporter });
+    tracing = await startTracing({ exporter });
     catalog = await makeSyntheticCatalog(24);
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'vitrine-obs-'));
     ctx = await buildContext(loadConfig({ env: {}, flags: { dataDir, model: TINY_MODEL } }));

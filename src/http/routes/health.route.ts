@@ -36,7 +36,10 @@ export const healthRoutes: RouteSpec[] = [
           const state = await ctx.indexState();
           const manifest = ctx.embedder.manifest;
           const reads = ctx.store.readState?.();
-          const search: Readiness['search'] = reads ? { mode: reads.mode, ...(reads.ann ? { ann: reads.ann } : {}) } : { mode: 'store' };
+          const settings = ctx.store.searchSettings?.();
+          const search: Readiness['search'] = reads
+            ? { mode: reads.mode, ...(reads.ann ? { ann: reads.ann } : {}) }
+            : { mode: 'store', ...(settings ? { ann: settings } : {}) };
           const ready: Readiness = { status: state.status, model: manifest.id, modelHash: manifest.hash, dimension: manifest.dimension, count: state.count, search };
           return ready;
         } catch (e) {

@@ -24,6 +24,8 @@ import { lockDataDir, type WriterLock } from './writer-lock.js';
 import { FileChecksums } from './file-checksums.js';
 
 const TABLE = 'products';
+/** Query settings of LanceDB's own ANN index (when `vitrine index --ann` built one). */
+export const LANCE_ANN = { ef: 256, nprobes: 4, refineFactor: 4 };
 const MANIFEST_FILE = 'manifest.json';
 const CHECKSUM_FILE = 'checksums.json';
 /**
@@ -66,9 +68,20 @@ export function lanceLocation(dataDir: string): StoreLocation {
   };
 }
 
-/** Row i of a FixedSizeList<Float32> column, copied into its own Float32Array. */
+/**
+ * Row i of a FixedSizeList<Float32> column: a view of the child's contiguous values, not a copy (Arrow slices a
+ * fixed-size list's child with the list, so row i of a chunk starts at i * listSize). The view keeps the batch alive.
+ */
 function vectorRows(column: ArrowVector): (i: number) => Float32Array {
-  return (i) => Float32Array.from((column.get(i) as ArrowVector).toArray() as Float32Array);
+  const chunks = column.data.map((data) => ({ length: data.length, dim: (data.type as FixedSizeList).listSize, values: data.children[0].values as Float32Array }));
+  return (i) => {
+    let row = i;
+    for (const c of chunks) {
+      if (row < c.length) return c.values.subarray(row * c.dim, (row + 1) * c.dim);
+      row -= c.length;
+    }
+    throw new RangeError(`row ${i} is outside the column`);
+  };
 }
 
 class LanceDriver implements VectorStoreDriver {
@@ -260,7 +273,8 @@ class LanceDriver implements VectorStoreDriver {
       image_ref: r.imageRef,
       content_hash: r.contentHash,
       attributes_json: JSON.stringify(r.attributes),
-      vector: Array.from(r.vector),
+      // A Float32Array goes into the FixedSizeList<Float32> column as it is (no boxed JS array per vector).
+      vector: r.vector,
     };
     for (const [field, column] of Object.entries(this.columns)) row[column] = r.attributes[field] ?? null;
     return row;
@@ -360,7 +374,16 @@ class LanceDriver implements VectorStoreDriver {
     const rows = await this.reading(
       'vector search',
       async (table) => {
-        let search = table.vectorSearch(Array.from(query.vector)).distanceType('cosine').limit(query.limit);
+        // Ignored without an ANN index (exact search); with one (vitrine index --ann): a wider HNSW beam than
+        // LanceDB's default (1.5 x limit), more partitions probed, and the best candidates re-scored on the full
+        // vectors so that scores are exact and the recall targets hold (measured in src/bench/stores.ts --lance-ann).
+        let search = table
+          .vectorSearch(Array.from(query.vector))
+          .distanceType('cosine')
+          .limit(query.limit)
+          .ef(Math.max(LANCE_ANN.ef, 2 * query.limit))
+          .nprobes(LANCE_ANN.nprobes)
+          .refineFactor(LANCE_ANN.refineFactor);
         if (where) search = search.where(where);
         return (await search.select(['id', 'title', 'image_ref', 'content_hash', 'attributes_json', '_distance']).toArray()) as Row[];
       },
@@ -410,14 +433,35 @@ class LanceDriver implements VectorStoreDriver {
 
   /** The records of these ids that exist, with their vectors (for the in-memory read path's catch-up). */
   async recordsById(ids: readonly string[]): Promise<StoredRecord[]> {
-    const table = await this.openTable();
-    const out: StoredRecord[] = [];
-    if (!table) return out;
-    for (let i = 0; i < ids.length; i += 500) {
-      const query = table.query().where(this.inList(ids.slice(i, i + 500))).select(this.columnsRead(true));
-      for await (const batch of this.rowsOf(query, { batchSize: 500, withVector: true })) out.push(...batch);
-    }
-    return out;
+    return this.reading(
+      'reading products by id',
+      async (table) => {
+        const out: StoredRecord[] = [];
+        for (let i = 0; i < ids.length; i += 500) {
+          const query = table.query().where(this.inList(ids.slice(i, i + 500))).select(this.columnsRead(true));
+          for await (const batch of this.rowsOf(query, { batchSize: 500, withVector: true })) out.push(...batch);
+        }
+        return out;
+      },
+      [],
+    );
+  }
+
+  /** id -> content hash of every record: two columns read, nothing parsed (the in-memory copy's catch-up). */
+  async allContentHashes(): Promise<Map<string, string>> {
+    return this.reading(
+      'reading content hashes',
+      async (table) => {
+        const out = new Map<string, string>();
+        for await (const batch of table.query().select(['id', 'content_hash']) as AsyncIterable<RecordBatch>) {
+          const ids = batch.getChild('id')!.toArray() as string[];
+          const hashes = batch.getChild('content_hash')!.toArray() as string[];
+          for (let i = 0; i < ids.length; i++) out.set(ids[i], hashes[i]);
+        }
+        return out;
+      },
+      new Map<string, string>(),
+    );
   }
 
   private columnsRead(withVector: boolean): string[] {
@@ -427,17 +471,11 @@ class LanceDriver implements VectorStoreDriver {
   private async *rowsOf(query: lancedb.Query, options: { batchSize: number; withVector: boolean }): AsyncIterable<StoredRecord[]> {
     let pending: StoredRecord[] = [];
     for await (const batch of query as AsyncIterable<RecordBatch>) {
-      const column = (name: string) => batch.getChild(name)!;
-      const [ids, titles, refs, hashes, attrs] = ['id', 'title', 'image_ref', 'content_hash', 'attributes_json'].map(column);
-      const vectors = options.withVector ? vectorRows(column('vector')) : null;
+      // Whole columns at once: per-row Vector.get() costs more than the rest of the load together.
+      const [ids, titles, refs, hashes, attrs] = ['id', 'title', 'image_ref', 'content_hash', 'attributes_json'].map((name) => batch.getChild(name)!.toArray() as string[]);
+      const vectors = options.withVector ? vectorRows(batch.getChild('vector')!) : null;
       for (let i = 0; i < batch.numRows; i++) {
-        const record: StoredRecord = {
-          id: String(ids.get(i)),
-          title: String(titles.get(i)),
-          imageRef: String(refs.get(i)),
-          contentHash: String(hashes.get(i)),
-          attributes: JSON.parse(String(attrs.get(i))) as Attributes,
-        };
+        const record: StoredRecord = { id: ids[i], title: titles[i], imageRef: refs[i], contentHash: hashes[i], attributes: JSON.parse(attrs[i]) as Attributes };
         if (vectors) record.vector = vectors(i);
         pending.push(record);
         if (pending.length >= options.batchSize) {
@@ -469,11 +507,18 @@ class LanceDriver implements VectorStoreDriver {
     const table = await this.openTable();
     if (!table) return;
     try {
-      await table.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine' }), replace: true });
+      // One HNSW graph per million rows: LanceDB recommends few partitions for HNSW, and each one probed costs a walk.
+      const numPartitions = Math.max(1, Math.ceil((await table.countRows()) / 1_000_000));
+      await table.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions }), replace: true });
     } catch (e) {
       throw lanceError(e, 'building the ANN index', this.dataDir);
     }
     await this.recordChecksums();
+  }
+
+  searchSettings(): string {
+    const { ef, nprobes, refineFactor } = LANCE_ANN;
+    return `LanceDB exact; with an ANN index (vitrine index --ann): HNSW-SQ, ef ${ef}, nprobes ${nprobes}, refine x${refineFactor}`;
   }
 
   async version(): Promise<string> {

@@ -73,6 +73,10 @@ export interface VectorStoreDriver extends Pick<VectorStore, 'location' | 'scan'
   vectorsOf?(ids: readonly string[]): Promise<Map<string, Float32Array>>;
   /** The records of these ids that exist, with vectors; with version(), it lets the kernel keep a copy in memory. */
   recordsById?(ids: readonly string[]): Promise<StoredRecord[]>;
+  /** id -> content hash of every record, read cheaply (else the kernel scans). */
+  allContentHashes?(): Promise<Map<string, string>>;
+  /** The store's own search and its approximate-search settings, in words. */
+  searchSettings?(): string;
 }
 
 /**
@@ -173,7 +177,18 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     const { driver } = this;
     if (!this.options.inMemory || !driver.version || !driver.recordsById) return null;
     this.readPath ??= new MemoryReadPath(
-      { version: () => driver.version!(), scan: (o) => driver.scan(o), records: (ids) => driver.recordsById!(ids) },
+      {
+        version: () => driver.version!(),
+        scan: (o) => driver.scan(o),
+        records: (ids) => driver.recordsById!(ids),
+        count: () => driver.count(new Map(), manifest),
+        hashes: async () => {
+          if (driver.allContentHashes) return driver.allContentHashes();
+          const out = new Map<string, string>();
+          for await (const batch of driver.scan({ batchSize: 10_000, withVector: false })) for (const r of batch) out.set(r.id, r.contentHash);
+          return out;
+        },
+      },
       { ...this.options.inMemory, dim: manifest.model.dimension },
     );
     return this.readPath.reader({ wait });
@@ -189,6 +204,11 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
   /** Where searches are answered now: the in-memory copy's state, or null when the store answers them itself. */
   readState(): ReadPathState | null {
     return this.readPath?.state() ?? null;
+  }
+
+  /** The store's own search and its approximate-search settings, in words; undefined where the adapter says none. */
+  searchSettings(): string | undefined {
+    return this.driver.searchSettings?.();
   }
 
   get location(): StoreLocation {

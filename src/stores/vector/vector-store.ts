@@ -149,6 +149,8 @@ export interface VectorStore {
   prepareReads?(): Promise<ReadPathState | null>;
   /** Where searches are answered now (for /readyz): the in-memory copy's state, or null. */
   readState?(): ReadPathState | null;
+  /** The store's own search and its approximate-search settings, in words (for /readyz and `vitrine info`). */
+  searchSettings?(): string | undefined;
   /** Deletes the whole index, manifest included (tests, benches, starting over); absent where a folder is simply removed. */
   drop?(): Promise<void>;
   close(): Promise<void>;

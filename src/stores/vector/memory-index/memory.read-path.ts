@@ -17,6 +17,10 @@ export interface ReadPathSource {
   scan(options: { batchSize: number; withVector: boolean }): AsyncIterable<StoredRecord[]>;
   /** The records of these ids that exist, with vectors. */
   records(ids: readonly string[]): Promise<StoredRecord[]>;
+  /** id -> content hash of every record. */
+  hashes(): Promise<Map<string, string>>;
+  /** Records held (to size the matrix once instead of growing it by doubling). */
+  count(): Promise<number>;
 }
 
 export interface MemoryReadPathOptions {
@@ -100,8 +104,7 @@ export class MemoryReadPath {
   private async catchUp(version: string): Promise<void> {
     try {
       const s = this.current;
-      const hashes = new Map<string, string>();
-      if (s) for await (const batch of this.source.scan({ batchSize: SCAN_BATCH, withVector: false })) for (const r of batch) hashes.set(r.id, r.contentHash);
+      const hashes = s ? await this.source.hashes() : new Map<string, string>();
       const changed = s ? [...hashes].filter(([id, hash]) => s.payload.get(id)?.contentHash !== hash).map(([id]) => id) : [];
       if (!s || changed.length > RELOAD_SHARE * Math.max(hashes.size, 1)) {
         this.current = await this.load(version);
@@ -122,7 +125,9 @@ export class MemoryReadPath {
   }
 
   private async load(version: string): Promise<Snapshot> {
-    const index = await MemoryVectorIndex.create({ dim: this.options.dim, threads: this.options.threads, ann: this.options.ann });
+    // A few rows to spare for writes that land while loading; later writes grow the matrix by doubling.
+    const capacity = Math.max(1024, Math.ceil((await this.source.count()) * 1.01));
+    const index = await MemoryVectorIndex.create({ dim: this.options.dim, capacity, threads: this.options.threads, ann: this.options.ann });
     const snapshot: Snapshot = { index, payload: new Map(), version };
     for await (const batch of this.source.scan({ batchSize: SCAN_BATCH, withVector: true })) this.apply(snapshot, batch);
     if (this.options.ann && index.size >= this.options.annMinProducts) await index.buildAnn();

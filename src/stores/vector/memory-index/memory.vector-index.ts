@@ -146,7 +146,8 @@ export class MemoryVectorIndex {
   private grow(rows: number): void {
     if (rows <= this.capacity) return;
     let capacity = this.capacity;
-    while (capacity < rows) capacity *= 2;
+    // Grows by half: a server adding products now and then should not double a large matrix for a few rows.
+    while (capacity < rows) capacity = Math.ceil(capacity * 1.5);
     const matrix = new Float32Array(capacity * this.dim);
     matrix.set(this.matrix.subarray(0, this.rows * this.dim));
     this.matrix = matrix;

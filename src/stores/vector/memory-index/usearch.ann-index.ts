@@ -25,13 +25,18 @@ export interface UsearchAnnSettings {
 /** Settings measured to hold recall@10 >= 0.99 at 200k and >= 0.95 at 1M (src/bench/stores.ts, 256 dims). */
 export const DEFAULT_USEARCH_SETTINGS: UsearchAnnSettings = {
   connectivity: 16,
-  expansionAdd: 128,
-  expansionSearch: 128,
+  expansionAdd: 96,
+  expansionSearch: 192,
   oversample: 4,
   maxCandidates: 4096,
   quantization: 'f16',
   threads: 2,
 };
+
+/** The HNSW's settings in words (for /readyz and `vitrine info`). */
+export function usearchDescription(s: UsearchAnnSettings = DEFAULT_USEARCH_SETTINGS): string {
+  return `usearch HNSW (M ${s.connectivity}, ef ${s.expansionSearch}, efConstruction ${s.expansionAdd}, ${s.quantization}, x${s.oversample} candidates re-scored exactly)`;
+}
 
 class UsearchAnnIndex implements AnnIndex {
   private readonly index: UsearchIndex;
@@ -58,8 +63,7 @@ class UsearchAnnIndex implements AnnIndex {
   }
 
   get description(): string {
-    const s = this.settings;
-    return `usearch HNSW (M ${s.connectivity}, ef ${s.expansionSearch}, efConstruction ${s.expansionAdd}, ${s.quantization}, x${s.oversample} candidates re-scored exactly)`;
+    return usearchDescription(this.settings);
   }
 
   upsert(rows: ArrayLike<number>, matrix: Float32Array): void {
