@@ -293,18 +293,25 @@ export class SearchService {
   }
 
   /**
-   * The result set of a keyword or hybrid search, or of a vector search cut by minScore: keyword matches (BM25
-   * order), the vector side's candidates (cosine order), or both fused by rank.
+   * The result set of a keyword or hybrid search (minScore applied to every member), or of a vector search cut by
+   * minScore: keyword matches (BM25 order), the vector side's candidates (cosine order), or both fused by rank.
    */
   private async resultSet(options: ResultSetOptions): Promise<ResultSet> {
-    if (options.mode === 'vector' || options.keep !== ALWAYS) return this.similarityCutSet(options);
-    const { mode, text, vector, filters, storeFilters, excludeIds, depth } = options;
+    if (options.mode === 'vector') return this.vectorCutSet(options);
+    const { mode, text, vector, filters, storeFilters, excludeIds, keep, depth } = options;
     const window = this.hybrid.keywordCandidates;
     const [fromVector, keyword] = await Promise.all([
-      mode === 'hybrid' ? this.vectorCandidates(vector, mode, excludeIds) : Promise.resolve([]),
+      mode === 'hybrid' ? this.vectorCandidates(vector, mode, excludeIds, keep) : Promise.resolve([]),
       // Ranked: the page's depth, and for hybrid the fused window plus enough deeper matches to fill that depth.
+      // minScore is applied by the store to every match (their cosines are needed to count them).
       this.observe.stage('keyword_search', { 'vitrine.mode': mode }, () =>
-        this.deps.store.keywordSearch({ text, excludeIds, filters: storeFilters, limit: mode === 'keyword' ? depth : window + depth + this.hybrid.vectorCandidates }),
+        this.deps.store.keywordSearch({
+          text,
+          excludeIds,
+          filters: storeFilters,
+          limit: mode === 'keyword' ? depth : window + depth + this.hybrid.vectorCandidates,
+          ...(keep === ALWAYS ? {} : { similarTo: { vector, keep } }),
+        }),
       ),
     ]);
     if (mode === 'keyword') return { ranked: keyword.ranked, total: keyword.matched, idsBeforeFilters: () => keyword.ids() };
@@ -336,45 +343,14 @@ export class SearchService {
   }
 
   /**
-   * The result set when minScore cuts (or a vector search): every member's cosine is needed to know whether it
-   * stays, so the whole set is ranked. `keep` applies minScore to every member, so `total` and the facets count
-   * only what a page could show.
+   * The result set of a vector search cut by minScore: the vector ranking as deep as a page can reach, cut, so that
+   * `total` and the facets count only what a page could show.
    */
-  private async similarityCutSet(options: ResultSetOptions): Promise<ResultSet> {
-    const { mode, text, vector, filters, excludeIds, keep } = options;
-    const fromVector = mode === 'keyword' ? [] : await this.vectorCandidates(vector, mode, excludeIds, keep);
-    let fromKeyword: Candidate[] = [];
-    if (mode !== 'vector') {
-      const matches = await this.observe.stage('keyword_search', { 'vitrine.mode': mode }, () => this.deps.store.keywordSearch({ text, excludeIds }));
-      const known = new Map(fromVector.map((c) => [c.id, c]));
-      fromKeyword = matches.ranked.map((m) => ({ id: m.id, score: m.score, cosine: known.get(m.id)?.cosine, record: known.get(m.id)?.record }));
-      const unknown = fromKeyword.filter((c) => c.cosine === undefined).map((c) => c.id);
-      const cosines = unknown.length > 0 ? await this.deps.store.similarities(vector, unknown) : new Map<string, number>();
-      fromKeyword = fromKeyword
-        .map((c) => (c.cosine === undefined ? { ...c, cosine: cosines.get(c.id) } : c))
-        .filter((c) => c.cosine !== undefined && keep(c.cosine));
-      // Filters read attributes: the records of the matches that stay are looked up.
-      if (filters.size > 0) {
-        const unread = fromKeyword.filter((c) => !c.record).map((c) => c.id);
-        const records = await this.observe.stage('metadata_lookup', { 'vitrine.lookup': 'records', 'vitrine.k': unread.length }, () => this.deps.store.recordsOf(unread));
-        fromKeyword = fromKeyword.map((c) => (c.record ? c : { ...c, record: records.get(c.id) })).filter((c) => c.record);
-      }
-    }
-    const members = new Set<string>();
-    for (const c of fromKeyword) members.add(c.id);
-    for (const c of fromVector) members.add(c.id);
-    const accepted = (c: Candidate) => passes(c, filters);
-    let ranked: Candidate[];
-    if (mode === 'vector') ranked = fromVector.filter(accepted);
-    else if (mode === 'keyword') ranked = fromKeyword.filter(accepted);
-    else {
-      const byId = new Map<string, Candidate>();
-      for (const c of fromKeyword) byId.set(c.id, c);
-      for (const c of fromVector) byId.set(c.id, c);
-      const fused = fuseRankings({ vector: fromVector.filter(accepted), keyword: fromKeyword.filter(accepted) }, this.hybrid);
-      ranked = fused.map(({ id, score }) => ({ ...byId.get(id)!, score }));
-    }
-    return { ranked, total: ranked.length, idsBeforeFilters: () => [...members] };
+  private async vectorCutSet(options: ResultSetOptions): Promise<ResultSet> {
+    const { mode, vector, filters, excludeIds, keep } = options;
+    const fromVector = await this.vectorCandidates(vector, mode, excludeIds, keep);
+    const ranked = fromVector.filter((c) => passes(c, filters));
+    return { ranked, total: ranked.length, idsBeforeFilters: () => fromVector.map((c) => c.id) };
   }
 
   /** The model's score calibration for a kind of query (house model v2 ships one; without it, the cosine). */

@@ -193,6 +193,15 @@ export function runVectorStoreContract(name: string, open: () => Promise<VectorS
       expect(withoutA.matched).toBe(1);
       expect(withoutA.has('a')).toBe(false);
       expect((await store.keywordSearch({ text: 'green' })).ranked.map((m) => m.id)).toEqual(['d']);
+      // a similarity cut (minScore) applies to every match: only a is that close to a's own vector
+      const close = await store.keywordSearch({ text: 'title', similarTo: { vector: unit(1), keep: (cosine) => cosine > 0.999 } });
+      expect(close.ranked.map((m) => m.id)).toEqual(['a']);
+      expect(close.matched).toBe(1);
+      expect(close.ids()).toEqual(['a']);
+      expect([close.has('a'), close.has('b')]).toEqual([true, false]);
+      const cosines = await store.similarities(unit(1), ['a', 'b', 'zzz']);
+      expect(cosines.get('a')).toBeCloseTo(1, 5);
+      expect([...cosines.keys()].sort()).toEqual(['a', 'b']);
     });
 
     it('excludes ids, honours minScore, counts facets disjunctively and scans everything', async () => {

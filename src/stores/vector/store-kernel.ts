@@ -413,8 +413,28 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
             return record !== undefined && matchesFilters(record.attributes, filters);
           };
     }
-    const { ranked, accepted } = matches.top({ limit: options.limit ?? Infinity, accept });
-    return { ranked, matched: accepted, has: (id) => matches.has(id), ids: () => matches.ids() };
+    if (!options.similarTo) {
+      const { ranked, accepted } = matches.top({ limit: options.limit ?? Infinity, accept });
+      return { ranked, matched: accepted, has: (id) => matches.has(id), ids: () => matches.ids() };
+    }
+    // A similarity cut: every match's cosine decides whether it stays (from the in-memory matrix where there is one).
+    const { vector, keep } = options.similarTo;
+    const cosineOf = await this.cosineLookup(manifest, vector, matches.ids());
+    const close = (id: string) => {
+      const cosine = cosineOf(id);
+      return cosine !== undefined && keep(cosine);
+    };
+    const { ranked, accepted } = matches.top({ limit: options.limit ?? Infinity, accept: accept ? (id) => close(id) && accept(id) : close });
+    return { ranked, matched: accepted, has: (id) => matches.has(id) && close(id), ids: () => matches.ids().filter(close) };
+  }
+
+  /** Cosines of `vector` with the products `ids` (unit-length vectors): read in place in memory, else fetched once. */
+  private async cosineLookup(manifest: StoreManifest, vector: Float32Array, ids: readonly string[]): Promise<(id: string) => number | undefined> {
+    checkQueryDimension(vector, manifest.model.dimension);
+    const reads = await this.reads(manifest);
+    if (reads) return reads.cosineTo(vector);
+    const cosines = await this.similarities(vector, ids);
+    return (id) => cosines.get(id);
   }
 
   async recordsOf(ids: readonly string[]): Promise<Map<string, Omit<StoredHit, 'score'>>> {
@@ -438,12 +458,15 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     let vectors: Map<string, Float32Array>;
     const reads = await this.reads(manifest);
     if (reads) {
-      vectors = new Map();
+      const cosineOf = reads.cosineTo(vector);
+      const out = new Map<string, number>();
       for (const id of unique) {
-        const vector = reads.get(id, true)?.vector;
-        if (vector) vectors.set(id, vector);
+        const cosine = cosineOf(id);
+        if (cosine !== undefined) out.set(id, cosine);
       }
-    } else if (this.driver.vectorsOf) vectors = await this.driver.vectorsOf(unique);
+      return out;
+    }
+    if (this.driver.vectorsOf) vectors = await this.driver.vectorsOf(unique);
     else {
       vectors = new Map();
       for (const id of unique) {

@@ -31,6 +31,11 @@ export interface KeywordSearchOptions {
   filters?: Filters;
   /** How many of the best matches to rank (default: all). Counting and testing matches needs none ranked. */
   limit?: number;
+  /**
+   * Keeps only the matches whose cosine with `vector` `keep` accepts (a minScore), in `ranked`, `matched`, `has` and
+   * `ids` alike.
+   */
+  similarTo?: { vector: Float32Array; keep: (cosine: number) => boolean };
 }
 
 /** A keyword query's matches: the best few ranked, all of them counted and testable. */
@@ -39,9 +44,9 @@ export interface KeywordSearchResult {
   ranked: Scored[];
   /** How many matches pass the filters. */
   matched: number;
-  /** Whether a product matches the words (filters aside). */
+  /** Whether a product matches the words (filters aside; `similarTo` applied). */
   has(id: string): boolean;
-  /** Every match's id, filters aside (facets count over them, each field ignoring its own filter). */
+  /** Every match's id, filters aside (facets count over them, each field ignoring its own filter; `similarTo` applied). */
   ids(): string[];
 }
 

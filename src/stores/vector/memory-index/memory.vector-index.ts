@@ -321,6 +321,15 @@ export class MemoryVectorIndex {
     };
   }
 
+  /** The cosine of `query` with a product's vector (rows are unit length), read in place: no copy of the row. */
+  cosineTo(query: Float32Array): (id: string) => number | undefined {
+    if (query.length !== this.dim) throw new RangeError(`query vector has ${query.length} dims; the index has ${this.dim}`);
+    return (id) => {
+      const row = this.rowOf.get(id);
+      return row === undefined ? undefined : dot64(this.matrix, this.dim, row, query);
+    };
+  }
+
   /** Disjunctive facet counts over the live products (or only `ids`, e.g. a query's matches). */
   facets(fields: readonly string[], filters?: NormalizedFilters, ids?: Iterable<string>): Facets {
     let base = this.alive;
