@@ -7,7 +7,8 @@
 //            stopped for a few seconds two thirds of the way through: the store fault.
 // Pass: 0 failed requests (503 with Retry-After while the store is down or the queue full counts apart as "shed",
 // 409 INDEX_LOCKED with Retry-After for a write counts apart as "locked"), and the server's resident memory after
-// warm-up grows by at most 20% (docs/DECISIONS: "Soak and limits"). Prints requests, answers by status, p50/p95/p99
+// warm-up grows by at most 20% (docs/DECISIONS: "Soak and limits"), from the median of the first tenth of the
+// once-a-second samples to the median of the last tenth. Prints requests, answers by status, p50/p95/p99
 // and RSS for each phase. The server runs with rate limits off (the load comes from one address).
 //
 // Usage: npm run soak -- [--seconds 60] [--concurrency 16] [--writers 2] [--products 1000] [--phases index,restart]
@@ -65,6 +66,11 @@ export interface PhaseReport {
   rssEndMiB: number;
   rssMaxMiB: number;
   rssGrowth: number;
+  /** RSS (MiB) every tenth of the measured time, for the curve: a plateau is warm-up, a steady climb a leak. */
+  rssCurveMiB: number[];
+  /** The server's JS heap in use (MiB, from its /metrics) at the start and the end; null where /metrics is closed. */
+  heapStartMiB: number | null;
+  heapEndMiB: number | null;
   /** What happened to the store meanwhile (index runs, restarts). */
   events: string[];
   passed: boolean;
@@ -72,6 +78,7 @@ export interface PhaseReport {
 }
 
 export const MAX_RSS_GROWTH = 0.2;
+const median = (values: readonly number[]) => percentile(values, 50);
 const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 const round = (ms: number) => (Number.isNaN(ms) ? 0 : Math.round(ms * 10) / 10);
 
@@ -144,6 +151,7 @@ async function measure(phase: SoakPhase, server: Served, options: SoakOptions, p
   const searches = emptyStats();
   const writes = emptyStats();
   const stop = new AbortController();
+  const heapStart = await heapUsed(server.url);
   const rss: number[] = [(await rssOf(server.pid)) ?? 0];
   const sampler = setInterval(() => void rssOf(server.pid).then((r) => r !== null && rss.push(r)), 1000);
   const started = Date.now();
@@ -159,7 +167,11 @@ async function measure(phase: SoakPhase, server: Served, options: SoakOptions, p
     clearInterval(sampler);
   }
   rss.push((await rssOf(server.pid)) ?? 0);
-  const [start, end] = [rss[0], rss[rss.length - 1]];
+  const heapEnd = await heapUsed(server.url);
+  // RSS saws up and down with garbage collection; a single sample at either end would measure where the saw was.
+  // Start and end are the medians of the first and the last tenth of the samples (one a second).
+  const tenth = Math.max(1, Math.round(rss.length / 10));
+  const [start, end] = [median(rss.slice(0, tenth)), median(rss.slice(-tenth))];
   const growth = start > 0 ? (end - start) / start : 0;
   return {
     phase,
@@ -171,9 +183,23 @@ async function measure(phase: SoakPhase, server: Served, options: SoakOptions, p
     rssEndMiB: mib(end),
     rssMaxMiB: mib(Math.max(...rss)),
     rssGrowth: Math.round(growth * 1000) / 1000,
+    rssCurveMiB: Array.from({ length: 11 }, (_, i) => mib(rss[Math.round((i / 10) * (rss.length - 1))])),
+    heapStartMiB: heapStart === null ? null : mib(heapStart),
+    heapEndMiB: heapEnd === null ? null : mib(heapEnd),
     events,
     passed: searches.failed === 0 && writes.failed === 0 && searches.ok > 0 && writes.ok > 0 && growth <= MAX_RSS_GROWTH,
   };
+}
+
+/** The server's JS heap in use, from its Prometheus metrics (prom-client's default nodejs_heap_size_used_bytes). */
+async function heapUsed(url: string): Promise<number | null> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const m = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
 }
 
 function serverEnv(entry: unknown): Record<string, string> {
@@ -283,7 +309,7 @@ export async function runSoak(options: SoakOptions): Promise<PhaseReport[]> {
 
 function emptyReport(phase: SoakPhase): PhaseReport {
   const none: TrafficReport = { requests: 0, ok: 0, shed: 0, locked: 0, failed: 0, byStatus: {}, p50Ms: 0, p95Ms: 0, p99Ms: 0 };
-  return { phase, seconds: 0, searches: { ...none, okUploads: 0 }, writes: none, firstFailures: [], rssStartMiB: 0, rssEndMiB: 0, rssMaxMiB: 0, rssGrowth: 0, events: [], passed: true };
+  return { phase, seconds: 0, searches: { ...none, okUploads: 0 }, writes: none, firstFailures: [], rssStartMiB: 0, rssEndMiB: 0, rssMaxMiB: 0, rssGrowth: 0, rssCurveMiB: [], heapStartMiB: null, heapEndMiB: null, events: [], passed: true };
 }
 
 export function formatReport(r: PhaseReport): string {
@@ -294,7 +320,8 @@ export function formatReport(r: PhaseReport): string {
     `${r.phase}: ${r.passed ? 'PASS' : 'FAIL'} in ${r.seconds} s`,
     line(`searches (${r.searches.okUploads} ok photo uploads)`, r.searches),
     line('writes', r.writes),
-    `  RSS ${r.rssStartMiB} -> ${r.rssEndMiB} MiB (max ${r.rssMaxMiB}, growth ${(r.rssGrowth * 100).toFixed(1)}%, limit ${MAX_RSS_GROWTH * 100}%)`,
+    `  RSS ${r.rssStartMiB} -> ${r.rssEndMiB} MiB (max ${r.rssMaxMiB}, growth ${(r.rssGrowth * 100).toFixed(1)}%, limit ${MAX_RSS_GROWTH * 100}%); JS heap used ${r.heapStartMiB} -> ${r.heapEndMiB} MiB`,
+    `  RSS every tenth of the run (MiB): ${r.rssCurveMiB.join(' ')}`,
     ...r.events.map((e) => `  ${e}`),
     ...r.firstFailures.slice(0, 5).map((f) => `  failed: ${f.status ?? 'no answer'} ${f.code ?? ''} ${f.message}`),
   ].join('\n');
