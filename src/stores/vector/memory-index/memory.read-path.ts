@@ -185,6 +185,11 @@ export class MemoryReadPath {
     return this.snapshot().index.count(filters);
   }
 
+  /** Whether a product matches `filters`, from the bitmap columns. */
+  matcher(filters: NormalizedFilters): (id: string) => boolean {
+    return this.snapshot().index.matcher(filters);
+  }
+
   /** Disjunctive facet counts; over `ids` only when given (a query's matches). */
   facets(fields: readonly string[], filters: NormalizedFilters, ids?: Iterable<string>): Facets {
     return this.snapshot().index.facets(fields, filters, ids);

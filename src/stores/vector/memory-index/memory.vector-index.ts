@@ -312,6 +312,15 @@ export class MemoryVectorIndex {
     return cardinality(this.eligible(filters, undefined));
   }
 
+  /** Whether a product is live and matches `filters`, one bitmap built per call (a keyword query's matches test it). */
+  matcher(filters: NormalizedFilters): (id: string) => boolean {
+    const mask = this.eligible(filters, undefined);
+    return (id) => {
+      const row = this.rowOf.get(id);
+      return row !== undefined && hasBit(mask, row);
+    };
+  }
+
   /** Disjunctive facet counts over the live products (or only `ids`, e.g. a query's matches). */
   facets(fields: readonly string[], filters?: NormalizedFilters, ids?: Iterable<string>): Facets {
     let base = this.alive;
