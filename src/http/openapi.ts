@@ -1,6 +1,7 @@
 // The OpenAPI 3.1 document, generated from the route list and the wire schemas (src/api) with the limits of
 // the running config, served at /openapi.json and rendered at /docs. Shared shapes become components.
 import { z } from 'zod';
+import { WriteResultSchema } from '../api/catalog.schema.js';
 import { ApiLimitsSchema, type ApiLimits } from '../api/limits.schema.js';
 import { FacetsSchema, FiltersSchema, HitSchema, ProductSchema, SearchResponseSchema, FacetsResponseSchema } from '../api/search.schema.js';
 import { ErrorBodySchema, ReadinessSchema } from '../api/status.schema.js';
@@ -22,6 +23,7 @@ const COMPONENTS: Record<string, z.ZodType> = {
   FacetsResult: FacetsResponseSchema,
   Readiness: ReadinessSchema,
   Limits: ApiLimitsSchema,
+  WriteResult: WriteResultSchema,
 };
 
 const SAFE_INTEGER_BOUNDS = [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 0 - Number.MAX_SAFE_INTEGER];
