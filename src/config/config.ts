@@ -61,7 +61,7 @@ const access = () => z.enum(['open', 'key']);
 export const DEFAULT_SEARCH_MODE = 'hybrid' as const;
 
 /** Hybrid fusion as tuned on the val split (domain/fusion.ts), and the vector side's share of the result set. */
-export const DEFAULT_HYBRID_SETTINGS = Object.freeze({ ...DEFAULT_FUSION, vectorCandidates: 100 });
+export const DEFAULT_HYBRID_SETTINGS = Object.freeze({ ...DEFAULT_FUSION, vectorCandidates: 100, keywordCandidates: 500 });
 
 export const ConfigSchema = z
   .object({
@@ -106,6 +106,7 @@ export const ConfigSchema = z
         vectorWeight: z.number().min(0).max(100).default(DEFAULT_HYBRID_SETTINGS.vectorWeight),
         keywordWeight: z.number().min(0).max(100).default(DEFAULT_HYBRID_SETTINGS.keywordWeight),
         vectorCandidates: z.number().int().min(1).max(10_000).default(DEFAULT_HYBRID_SETTINGS.vectorCandidates),
+        keywordCandidates: z.number().int().min(1).max(1_000_000).default(DEFAULT_HYBRID_SETTINGS.keywordCandidates),
       })
       .strict()
       .prefault({}),

@@ -84,11 +84,10 @@ class MemoryStore implements VectorStore {
       .sort((a, b) => b.score - a.score)
       .slice(0, options.k);
   }
-  async keywordSearch(options: { text: string }) {
+  async keywordSearch(options: { text: string; limit?: number }) {
     const words = options.text.toLowerCase().split(/\s+/);
-    return [...this.records.values()]
-      .filter((r) => words.every((w) => r.title.toLowerCase().includes(w)))
-      .map((r) => ({ id: r.id, score: 1 }));
+    const ids = [...this.records.values()].filter((r) => words.every((w) => r.title.toLowerCase().includes(w))).map((r) => r.id);
+    return { ranked: ids.slice(0, options.limit).map((id) => ({ id, score: 1 })), matched: ids.length, has: (id: string) => ids.includes(id), ids: () => ids };
   }
   async recordsOf(ids: readonly string[]) {
     return new Map(ids.filter((id) => this.records.has(id)).map((id) => [id, this.item(this.records.get(id)!)]));

@@ -156,7 +156,7 @@ describe('SearchService', () => {
     });
 
     it('hybrid fuses keyword matches with the best vector candidates; total and facets describe that set', async () => {
-      const hybrid = new SearchService({ embedder, store }, { limits: LIMITS, cache: null, hybrid: { rankConstant: 1, vectorWeight: 1, keywordWeight: 2, vectorCandidates: 2 } });
+      const hybrid = new SearchService({ embedder, store }, { limits: LIMITS, cache: null, hybrid: { rankConstant: 1, vectorWeight: 1, keywordWeight: 2, vectorCandidates: 2, keywordCandidates: 10 } });
       const result = await hybrid.search({ text: 'dress', mode: 'hybrid', k: 5, facets: true });
       // keyword: b (the dress); vector candidates: b (cosine 0.71) and the first tie at cosine 0 by id, a
       expect(result.hits.map((h) => h.id)).toEqual(['b', 'a']);
@@ -172,6 +172,43 @@ describe('SearchService', () => {
       expect(women.hits.map((h) => h.id)).toEqual(['b']);
       expect(women.total).toBe(1);
       expect(women.facets?.gender).toEqual(result.facets?.gender);
+    });
+
+    it('hybrid fuses only the best keywordCandidates matches; deeper ones follow with their keyword share, in one order for every page', async () => {
+      const colours = ['red', 'blue', 'green', 'black', 'white'];
+      const many = MemoryVectorStore.create();
+      await many.bindModel(embedder.manifest, ['colour', 'gender']);
+      await many.upsert([
+        ...Array.from({ length: 18 }, (_, i) =>
+          record(`s${String(i).padStart(2, '0')}`, `${colours[i % 5]} ${i % 2 ? 'slim' : 'cotton'} shirt ${'long '.repeat(i % 4)}`, { colour: colours[i % 5], gender: i % 3 ? 'Men' : 'Women' }),
+        ),
+        record('x1', 'shirt', { colour: 'red', gender: 'Men' }),
+        record('x2', 'blue jeans', { colour: 'blue', gender: 'Women' }),
+      ]);
+      const hybrid = { rankConstant: 1, vectorWeight: 1, keywordWeight: 2, vectorCandidates: 3, keywordCandidates: 4 };
+      const service = new SearchService({ embedder, store: many }, { limits: LIMITS, cache: null, hybrid });
+      for (const filters of [undefined, { gender: 'men' }]) {
+        // The definition, from the store's full keyword ranking and its vector ranking.
+        const keyword = (await many.keywordSearch({ text: 'slim shirt', filters })).ranked;
+        const [query] = (await embedder.encodeTexts(['slim shirt'])).vectors;
+        const vector = (await many.search({ vector: query, k: hybrid.vectorCandidates })).filter((h) => !filters || h.attributes.gender === 'Men');
+        const expected = new Map<string, number>();
+        vector.forEach((h, i) => expected.set(h.id, 1 / (1 + i + 1)));
+        keyword.forEach((m, i) => {
+          if (i < hybrid.keywordCandidates || !expected.has(m.id)) expected.set(m.id, (expected.get(m.id) ?? 0) + 2 / (1 + i + 1));
+        });
+        const order = [...expected].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([id]) => id);
+        const pages: SearchResult[] = [];
+        for (let offset = 0; offset < order.length + 5; offset += 5) pages.push(await service.search({ text: 'slim shirt', mode: 'hybrid', k: 5, offset, filters, facets: true }));
+        const hits = pages.flatMap((p) => p.hits);
+        expect(hits.map((h) => h.id)).toEqual(order);
+        expect(pages.every((p) => p.total === order.length)).toBe(true);
+        expect(hits.every((h, i) => i === 0 || hits[i - 1].score >= h.score)).toBe(true);
+        expect(hits.map((h) => h.score)).toEqual(order.map((id) => expect.closeTo(expected.get(id)!, 12)));
+        // facets count the whole set before each field's own filter
+        const genders = pages[0].facets!.gender.reduce((n, v) => n + v.count, 0);
+        expect(genders).toBe(new Set([...(await many.keywordSearch({ text: 'slim shirt' })).ids(), ...(await many.search({ vector: query, k: 3 })).map((h) => h.id)]).size);
+      }
     });
 
     it('minScore cuts on similarity in every mode, and total counts what is left', async () => {

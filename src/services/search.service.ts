@@ -10,6 +10,7 @@ import { calibratedSimilarity, type QueryKind, type ScoreCalibration } from '../
 import { orderFacetFields, defaultFacetFields } from '../domain/facets.js';
 import { countFacets, matchesFilters, type NormalizedFilters, type UnmatchedFilterValue } from '../domain/filters.js';
 import { fuseRankings, type FusionParams } from '../domain/fusion.js';
+import { byScoreThenId } from '../domain/ranking.js';
 import { weightedMix } from '../domain/vector-math.js';
 import type { Attributes, Facets, Filters, Hit } from '../domain/types.js';
 import type { Embedder } from '../model/embedder.js';
@@ -95,6 +96,12 @@ export interface HybridSettings extends FusionParams {
    * set, never refills it from further down, and facet counts and `total` describe the same set).
    */
   vectorCandidates: number;
+  /**
+   * How deep the keyword ranking is fused: its best this many (after filters) take part in rank fusion. Deeper
+   * keyword matches follow with their own keyword share (a vector candidate found that deep gets none), so every
+   * match stays in the list and in `total`, but a common word's thousands of matches are never all ranked.
+   */
+  keywordCandidates: number;
 }
 
 export const DEFAULT_HYBRID: Readonly<HybridSettings> = DEFAULT_HYBRID_SETTINGS;
@@ -107,12 +114,14 @@ interface Candidate {
   record?: Omit<StoredHit, 'score'>;
 }
 
-/** The whole result set of a query (before filters), in the order of the mode. */
+/** The result set of a query, in the order of the mode: ranked as deep as the page asked, counted in full. */
 interface ResultSet {
-  /** After filters, best first. */
+  /** After filters, best first: at least the first `depth` of the ranking (or all of it). */
   ranked: Candidate[];
-  /** Ids before filters (facets ignore each field's own filter, so they count over these). */
-  idsBeforeFilters: string[];
+  /** How many products the set holds after filters. */
+  total: number;
+  /** Its ids before filters (facets ignore each field's own filter, so they count over these). */
+  idsBeforeFilters(): string[];
 }
 
 export class SearchService {
@@ -239,11 +248,11 @@ export class SearchService {
       total = count - (selfCounted ? 1 : 0);
       facets = counts && likeAttributes ? withoutProduct(counts, likeAttributes, resolved.filters) : counts;
     } else {
-      const set = await this.resultSet({ mode, text, vector, filters: resolved.filters, excludeIds, keep });
-      total = set.ranked.length;
+      const set = await this.resultSet({ mode, text, vector, filters: resolved.filters, storeFilters: filters, excludeIds, keep, depth: offset + k });
+      total = set.total;
       page = set.ranked.slice(offset, offset + k);
       if (facetFields) {
-        const within = set.idsBeforeFilters;
+        const within = set.idsBeforeFilters();
         // Counted by the store (its in-memory columns where it keeps them) over the query's own result set.
         facets = await this.observe.stage('metadata_lookup', { 'vitrine.lookup': 'facets', 'vitrine.candidates': within.length }, () =>
           this.deps.store.facets(facetFields, filters, { within }),
@@ -284,61 +293,64 @@ export class SearchService {
   }
 
   /**
-   * The whole ranked result set of a keyword or hybrid search, or of a vector search cut by minScore: keyword
-   * matches (BM25 order), the vector side's candidates (cosine order), or both fused by rank. `keep` applies
-   * minScore to every member, so `total` and the facets count only what a page could show.
+   * The result set of a keyword or hybrid search (minScore applied to every member), or of a vector search cut by
+   * minScore: keyword matches (BM25 order), the vector side's candidates (cosine order), or both fused by rank.
    */
-  private async resultSet(options: {
-    mode: SearchMode;
-    text: string;
-    vector: Float32Array;
-    filters: NormalizedFilters;
-    excludeIds?: string[];
-    keep: (cosine: number) => boolean;
-  }): Promise<ResultSet> {
-    const { mode, text, vector, filters, excludeIds, keep } = options;
-    const cut = keep !== ALWAYS;
-    let fromVector: Candidate[] = [];
-    if (mode !== 'keyword') {
-      // A vector search cut by minScore may reach every pageable result; hybrid adds its best candidates.
-      const depth = mode === 'vector' ? this.limits.maxOffset + this.limits.maxK : this.hybrid.vectorCandidates;
-      const stored = await this.observe.stage('vector_search', { 'vitrine.k': depth, 'vitrine.mode': mode }, () => this.deps.store.search({ vector, k: depth, excludeIds }));
-      fromVector = stored.map((h) => ({ id: h.id, score: h.score, cosine: h.score, record: h })).filter((c) => keep(c.cosine));
-    }
-    let fromKeyword: Candidate[] = [];
-    if (mode !== 'vector') {
-      const matches = await this.observe.stage('keyword_search', { 'vitrine.mode': mode }, () => this.deps.store.keywordSearch({ text, excludeIds }));
-      const known = new Map(fromVector.map((c) => [c.id, c]));
-      fromKeyword = matches.map((m) => ({ id: m.id, score: m.score, cosine: known.get(m.id)?.cosine, record: known.get(m.id)?.record }));
-      if (cut) {
-        const unknown = fromKeyword.filter((c) => c.cosine === undefined).map((c) => c.id);
-        const cosines = unknown.length > 0 ? await this.deps.store.similarities(vector, unknown) : new Map<string, number>();
-        fromKeyword = fromKeyword
-          .map((c) => (c.cosine === undefined ? { ...c, cosine: cosines.get(c.id) } : c))
-          .filter((c) => c.cosine !== undefined && keep(c.cosine));
-      }
-      // Filters read attributes: only then are the records of every match looked up (a common word matches many).
-      if (filters.size > 0) {
-        const unread = fromKeyword.filter((c) => !c.record).map((c) => c.id);
-        const records = await this.observe.stage('metadata_lookup', { 'vitrine.lookup': 'records', 'vitrine.k': unread.length }, () => this.deps.store.recordsOf(unread));
-        fromKeyword = fromKeyword.map((c) => (c.record ? c : { ...c, record: records.get(c.id) })).filter((c) => c.record);
-      }
-    }
-    const members = new Set<string>();
-    for (const c of fromKeyword) members.add(c.id);
-    for (const c of fromVector) members.add(c.id);
-    const accepted = (c: Candidate) => filters.size === 0 || (c.record !== undefined && matchesFilters(c.record.attributes, filters));
-    let ranked: Candidate[];
-    if (mode === 'vector') ranked = fromVector.filter(accepted);
-    else if (mode === 'keyword') ranked = fromKeyword.filter(accepted);
-    else {
-      const byId = new Map<string, Candidate>();
-      for (const c of fromKeyword) byId.set(c.id, c);
-      for (const c of fromVector) byId.set(c.id, c);
-      const fused = fuseRankings({ vector: fromVector.filter(accepted), keyword: fromKeyword.filter(accepted) }, this.hybrid);
-      ranked = fused.map(({ id, score }) => ({ ...byId.get(id)!, score }));
-    }
-    return { ranked, idsBeforeFilters: [...members] };
+  private async resultSet(options: ResultSetOptions): Promise<ResultSet> {
+    if (options.mode === 'vector') return this.vectorCutSet(options);
+    const { mode, text, vector, filters, storeFilters, excludeIds, keep, depth } = options;
+    const window = this.hybrid.keywordCandidates;
+    const [fromVector, keyword] = await Promise.all([
+      mode === 'hybrid' ? this.vectorCandidates(vector, mode, excludeIds, keep) : Promise.resolve([]),
+      // Ranked: the page's depth, and for hybrid the fused window plus enough deeper matches to fill that depth.
+      // minScore is applied by the store to every match (their cosines are needed to count them).
+      this.observe.stage('keyword_search', { 'vitrine.mode': mode }, () =>
+        this.deps.store.keywordSearch({
+          text,
+          excludeIds,
+          filters: storeFilters,
+          limit: mode === 'keyword' ? depth : window + depth + this.hybrid.vectorCandidates,
+          ...(keep === ALWAYS ? {} : { similarTo: { vector, keep } }),
+        }),
+      ),
+    ]);
+    if (mode === 'keyword') return { ranked: keyword.ranked, total: keyword.matched, idsBeforeFilters: () => keyword.ids() };
+    const accepted = fromVector.filter((c) => passes(c, filters));
+    const vectorOnly = fromVector.filter((c) => !keyword.has(c.id));
+    const fused = fuseRankings({ vector: accepted, keyword: keyword.ranked.slice(0, window) }, this.hybrid);
+    const inFused = new Set(fused.map((c) => c.id));
+    // Deeper keyword matches keep their reciprocal-rank share, so the list goes on through every match in one order
+    // whatever the page (pages never overlap), and a vector candidate outranks the far tail of a common word.
+    const { rankConstant, keywordWeight } = this.hybrid;
+    const deeper = keyword.ranked
+      .slice(window)
+      .flatMap((c, i) => (inFused.has(c.id) ? [] : [{ id: c.id, score: keywordWeight / (rankConstant + window + i + 1) }]));
+    const known = new Map(accepted.map((c) => [c.id, c]));
+    const ranked = [...fused, ...deeper].sort(byScoreThenId).map(({ id, score }) => ({ ...known.get(id), id, score }));
+    return {
+      ranked,
+      total: keyword.matched + vectorOnly.filter((c) => passes(c, filters)).length,
+      idsBeforeFilters: () => [...keyword.ids(), ...vectorOnly.map((c) => c.id)],
+    };
+  }
+
+  /** The vector side's best candidates (records and cosines known), cut by minScore; unfiltered. */
+  private async vectorCandidates(vector: Float32Array, mode: SearchMode, excludeIds: string[] | undefined, keep: (cosine: number) => boolean = ALWAYS): Promise<Candidate[]> {
+    // A vector search cut by minScore may reach every pageable result; hybrid adds its best candidates.
+    const depth = mode === 'vector' ? this.limits.maxOffset + this.limits.maxK : this.hybrid.vectorCandidates;
+    const stored = await this.observe.stage('vector_search', { 'vitrine.k': depth, 'vitrine.mode': mode }, () => this.deps.store.search({ vector, k: depth, excludeIds }));
+    return stored.map((h) => ({ id: h.id, score: h.score, cosine: h.score, record: h })).filter((c) => keep(c.cosine));
+  }
+
+  /**
+   * The result set of a vector search cut by minScore: the vector ranking as deep as a page can reach, cut, so that
+   * `total` and the facets count only what a page could show.
+   */
+  private async vectorCutSet(options: ResultSetOptions): Promise<ResultSet> {
+    const { mode, vector, filters, excludeIds, keep } = options;
+    const fromVector = await this.vectorCandidates(vector, mode, excludeIds, keep);
+    const ranked = fromVector.filter((c) => passes(c, filters));
+    return { ranked, total: ranked.length, idsBeforeFilters: () => fromVector.map((c) => c.id) };
   }
 
   /** The model's score calibration for a kind of query (house model v2 ships one; without it, the cosine). */
@@ -385,6 +397,25 @@ export class SearchService {
 
 /** minScore absent: every candidate stays (the result set is not cut). */
 const ALWAYS = (): boolean => true;
+
+interface ResultSetOptions {
+  mode: SearchMode;
+  text: string;
+  vector: Float32Array;
+  /** The filters in the index's spelling, for the candidates whose records are at hand. */
+  filters: NormalizedFilters;
+  /** The same filters, for the store. */
+  storeFilters: Filters;
+  excludeIds?: string[];
+  keep: (cosine: number) => boolean;
+  /** offset + k: how deep the page reaches into the ranking. */
+  depth: number;
+}
+
+/** Whether a candidate passes the filters (a candidate without its record passes none). */
+function passes(c: Candidate, filters: NormalizedFilters): boolean {
+  return filters.size === 0 || (c.record !== undefined && matchesFilters(c.record.attributes, filters));
+}
 
 /** The facets of `fields` only, in that order. */
 function pick(facets: Facets, fields: readonly string[]): Facets {

@@ -1,41 +1,17 @@
 // The built CLI as users run it (node dist/cli/main.js), on 1,000 real products of the shared catalog with the
 // tiny test model, plus a real server on a socket. `npm test` builds dist before running the suites.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLanceStore } from '../../src/stores/vector/lance.vector-store.js';
+import { CLI, SHARED, TINY_MODEL, freePort, vitrine } from '../../scripts/processes.js';
 
-const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(ROOT, 'dist/cli/main.js');
-const TINY_MODEL = path.join(ROOT, 'test/fixtures/tiny-clip');
-const SHARED = path.resolve(ROOT, '../shared/data/fashion-products');
 const hasShared = existsSync(path.join(SHARED, 'catalog.csv'));
 if (!hasShared) console.warn('\n*** SKIPPING shared-catalog CLI tests: ../shared/data/fashion-products is missing ***\n');
-
-async function vitrine(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe.skipIf(!hasShared)('vitrine CLI on 1,000 shared products', () => {
   let work: string;

@@ -175,6 +175,35 @@ export function runVectorStoreContract(name: string, open: () => Promise<VectorS
       expect((await store.readManifest())?.attributeFields).toEqual(['colour']);
     });
 
+    it('keyword search ranks the best matches that pass the filters, counts them all and tells a match from the rest', async () => {
+      await seed();
+      // Every title holds "title"; red products are a and c, in any spelling of the value.
+      const all = await store.keywordSearch({ text: 'title' });
+      expect(all.ranked.map((m) => m.id).sort()).toEqual(['a', 'b', 'c', 'd']);
+      expect(all.matched).toBe(4);
+      const red = await store.keywordSearch({ text: 'title', filters: { colour: ' RED ' }, limit: 1 });
+      expect(red.matched).toBe(2);
+      expect(red.ranked).toHaveLength(1);
+      expect(red.ranked[0].id).toBe(all.ranked.filter((m) => m.id === 'a' || m.id === 'c')[0].id);
+      // filters aside, the words match every product: facets count over these
+      expect(red.ids().sort()).toEqual(['a', 'b', 'c', 'd']);
+      expect([red.has('b'), red.has('zzz')]).toEqual([true, false]);
+      const withoutA = await store.keywordSearch({ text: 'title', filters: { colour: 'Red' }, excludeIds: ['a'] });
+      expect(withoutA.ranked.map((m) => m.id)).toEqual(['c']);
+      expect(withoutA.matched).toBe(1);
+      expect(withoutA.has('a')).toBe(false);
+      expect((await store.keywordSearch({ text: 'green' })).ranked.map((m) => m.id)).toEqual(['d']);
+      // a similarity cut (minScore) applies to every match: only a is that close to a's own vector
+      const close = await store.keywordSearch({ text: 'title', similarTo: { vector: unit(1), keep: (cosine) => cosine > 0.999 } });
+      expect(close.ranked.map((m) => m.id)).toEqual(['a']);
+      expect(close.matched).toBe(1);
+      expect(close.ids()).toEqual(['a']);
+      expect([close.has('a'), close.has('b')]).toEqual([true, false]);
+      const cosines = await store.similarities(unit(1), ['a', 'b', 'zzz']);
+      expect(cosines.get('a')).toBeCloseTo(1, 5);
+      expect([...cosines.keys()].sort()).toEqual(['a', 'b']);
+    });
+
     it('excludes ids, honours minScore, counts facets disjunctively and scans everything', async () => {
       await seed();
       const hits = await store.search({ vector: unit(1), k: 4, excludeIds: ['a'] });

@@ -57,4 +57,33 @@ describe('KeywordIndex', () => {
     expect(ids(live, 'nike')).toEqual(['4']);
     expect(live.size).toBe(4);
   });
+
+  it('ranks only the best `limit` matches, the same as the full ranking\'s first ones, and counts and tests them all', () => {
+    // Many ties (titles built from a few words), so the cut falls inside runs of equal scores.
+    const words = ['red', 'blue', 'shirt', 'dress', 'cotton', 'slim'];
+    const docs: KeywordDocument[] = Array.from({ length: 300 }, (_, i) => ({
+      id: `p${String((i * 7919) % 300).padStart(3, '0')}`,
+      title: [words[i % 6], words[(i * 5) % 6], words[(i * 11) % 4]].join(' '),
+      attributes: { gender: i % 3 === 0 ? 'Men' : 'Women' },
+    }));
+    const big = KeywordIndex.build(docs, ['gender']);
+    const women = (id: string) => docs.find((d) => d.id === id)!.attributes.gender === 'Women';
+    for (const text of ['red', 'shirt', 'red shirt', 'men', 'slim dress']) {
+      const full = big.search({ text });
+      const matches = big.match(text);
+      expect(matches.size).toBe(full.length);
+      expect(matches.ids().sort()).toEqual(full.map((m) => m.id).sort());
+      for (const limit of [1, 7, 50, 1000]) {
+        expect(matches.top({ limit }).ranked).toEqual(full.slice(0, limit));
+        const kept = big.search({ text, accept: women });
+        expect(matches.top({ limit, accept: women })).toEqual({ ranked: kept.slice(0, limit), accepted: kept.length });
+      }
+      for (const d of docs.slice(0, 40)) expect(matches.has(d.id)).toBe(full.some((m) => m.id === d.id));
+    }
+    const excluded = big.match('red', { exclude: ['p000', 'p007'] });
+    expect(excluded.has('p000')).toBe(false);
+    expect(excluded.ids()).not.toContain('p007');
+    expect(excluded.size).toBe(big.search({ text: 'red', accept: (id) => id !== 'p000' && id !== 'p007' }).length);
+    expect(big.match('xyzzy').size).toBe(0);
+  });
 });

@@ -66,6 +66,30 @@ export interface KeywordQuery {
   accept?: (id: string) => boolean;
 }
 
+/**
+ * The products a query's words match: counted and tested at once, ranked only as deep as asked. A common word
+ * matches half the catalog; a page needs its best few hundred, and counts need none ranked.
+ */
+export interface KeywordMatches {
+  /** How many products match. */
+  readonly size: number;
+  has(id: string): boolean;
+  /** Every match's id, in index order. */
+  ids(): string[];
+  /**
+   * The best `limit` matches that `accept` keeps, best first (BM25, ties by id), and how many it keeps in all. Only
+   * the matches at or above the `limit`-th best score are sorted.
+   */
+  top(options: { limit: number; accept?: (id: string) => boolean }): { ranked: Scored[]; accepted: number };
+}
+
+const NO_MATCHES: KeywordMatches = Object.freeze({
+  size: 0,
+  has: () => false,
+  ids: () => [],
+  top: () => ({ ranked: [], accepted: 0 }),
+});
+
 /** BM25's usual constants (Robertson and Zaragoza): term-frequency saturation and length normalisation. */
 const K1 = 1.2;
 const B = 0.75;
@@ -185,10 +209,18 @@ export class KeywordIndex {
     return out;
   }
 
-  /** Every matching product, best first (BM25; word starts and typos weighted down; ties by id). */
+  /** Every matching product that `accept` keeps, best first (BM25; word starts and typos weighted down; ties by id). */
   search(query: KeywordQuery): Scored[] {
-    const words = [...new Set(keywordTerms(query.text))];
-    if (words.length === 0 || this.liveCount === 0) return [];
+    return this.match(query.text).top({ limit: Infinity, accept: query.accept }).ranked;
+  }
+
+  /**
+   * The products the words of `text` match (every word when some product has them all, else any), `exclude`d ids
+   * left out, with their BM25 scores kept for ranking on demand.
+   */
+  match(text: string, options: { exclude?: readonly string[] } = {}): KeywordMatches {
+    const words = [...new Set(keywordTerms(text))];
+    if (words.length === 0 || this.liveCount === 0) return NO_MATCHES;
     const n = this.ids.length;
     const avgLength = this.totalLength / this.liveCount;
     const total = new Float64Array(n);
@@ -219,19 +251,42 @@ export class KeywordIndex {
         best[row] = 0;
       }
     }
-    const collect = (needed: number): Scored[] => {
-      const out: Scored[] = [];
-      for (let row = 0; row < n; row++) {
-        if (matchedWords[row] < needed || !this.live[row]) continue;
-        const id = this.ids[row];
-        if (query.accept && !query.accept(id)) continue;
-        out.push({ id, score: total[row] });
-      }
-      return out;
+    const excluded = new Set<number>();
+    for (const id of options.exclude ?? []) {
+      const row = this.rowOf.get(id);
+      if (row !== undefined) excluded.add(row);
+    }
+    const rowsWith = (needed: number): number[] => {
+      const rows: number[] = [];
+      for (let row = 0; row < n; row++) if (matchedWords[row] >= needed && this.live[row] && !excluded.has(row)) rows.push(row);
+      return rows;
     };
     // Words the index cannot match at all do not block the others ("nike xyzzy" still finds Nike).
-    let results = this.settings.combine === 'and' && searchable > 0 ? collect(searchable) : collect(1);
-    if (results.length === 0 && this.settings.combine === 'and') results = collect(1);
-    return results.sort(byScoreThenId);
+    let needed = this.settings.combine === 'and' && searchable > 0 ? searchable : 1;
+    let rows = rowsWith(needed);
+    if (rows.length === 0 && needed > 1) rows = rowsWith((needed = 1));
+    const live = this.live;
+    const ids = this.ids;
+    const rowOf = this.rowOf;
+    return {
+      size: rows.length,
+      has: (id) => {
+        const row = rowOf.get(id);
+        return row !== undefined && live[row] && matchedWords[row] >= needed && !excluded.has(row);
+      },
+      ids: () => rows.map((row) => ids[row]),
+      top: ({ limit, accept }) => {
+        const kept = accept ? rows.filter((row) => accept(ids[row])) : rows;
+        let chosen = kept;
+        if (kept.length > limit) {
+          // The limit-th best score, by one numeric sort of the scores; only what reaches it is sorted by score and id.
+          const scores = Float64Array.from(kept, (row) => total[row]).sort();
+          const cut = scores[kept.length - limit];
+          chosen = kept.filter((row) => total[row] >= cut);
+        }
+        const ranked = chosen.map((row) => ({ id: ids[row], score: total[row] })).sort(byScoreThenId);
+        return { ranked: ranked.length > limit ? ranked.slice(0, limit) : ranked, accepted: kept.length };
+      },
+    };
   }
 }

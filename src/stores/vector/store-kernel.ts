@@ -14,14 +14,14 @@
 //   }
 import { isAppError } from '../../errors/app-error.js';
 import { defaultFacetFields } from '../../domain/facets.js';
-import { countFacets, normalizeFilters, resolveFilterValues, type NormalizedFilters, type ResolvedFilters } from '../../domain/filters.js';
+import { countFacets, matchesFilters, normalizeFilters, resolveFilterValues, type NormalizedFilters, type ResolvedFilters } from '../../domain/filters.js';
 import { newStoreManifest, publicManifest, type ModelManifest, type StoreManifest } from '../../domain/manifest.js';
 import { rankPage, type Scored } from '../../domain/ranking.js';
 import { dot } from '../../domain/vector-math.js';
 import type { Attributes, Facets, Filters, IndexedRecord } from '../../domain/types.js';
 import { checkModel, checkQueryDimension, checkRecordDimensions, noIndexError, type StoreLocation } from './model-guard.js';
 import { KeywordIndex } from './keyword-index.js';
-import type { IntegrityReport, KeywordSearchOptions, StoredHit, StoredRecord, VectorSearchOptions, VectorStore } from './vector-store.js';
+import type { IntegrityReport, KeywordSearchOptions, KeywordSearchResult, StoredHit, StoredRecord, VectorSearchOptions, VectorStore } from './vector-store.js';
 import { noWriterLock, type WriterLock } from './writer-lock.js';
 import { MemoryReadPath, type MemoryReadPathOptions, type ReadPathState } from './memory-index/memory.read-path.js';
 
@@ -396,11 +396,45 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     }));
   }
 
-  async keywordSearch(options: KeywordSearchOptions): Promise<Scored[]> {
-    await this.required();
+  async keywordSearch(options: KeywordSearchOptions): Promise<KeywordSearchResult> {
+    const current = await this.required();
     const snapshot = await this.keywordSnapshot();
-    const excluded = new Set(options.excludeIds ?? []);
-    return snapshot.index.search({ text: options.text, accept: excluded.size > 0 ? (id) => !excluded.has(id) : undefined });
+    const { manifest, filters } = await this.normalized(options.filters, current);
+    const matches = snapshot.index.match(options.text, { exclude: options.excludeIds });
+    let accept: ((id: string) => boolean) | undefined;
+    if (filters.size > 0) {
+      // The in-memory columns test a match by its row; otherwise the keyword side's own records do.
+      const reads = await this.reads(manifest);
+      const records = snapshot.records;
+      accept = reads
+        ? reads.matcher(filters)
+        : (id) => {
+            const record = records?.get(id);
+            return record !== undefined && matchesFilters(record.attributes, filters);
+          };
+    }
+    if (!options.similarTo) {
+      const { ranked, accepted } = matches.top({ limit: options.limit ?? Infinity, accept });
+      return { ranked, matched: accepted, has: (id) => matches.has(id), ids: () => matches.ids() };
+    }
+    // A similarity cut: every match's cosine decides whether it stays (from the in-memory matrix where there is one).
+    const { vector, keep } = options.similarTo;
+    const cosineOf = await this.cosineLookup(manifest, vector, matches.ids());
+    const close = (id: string) => {
+      const cosine = cosineOf(id);
+      return cosine !== undefined && keep(cosine);
+    };
+    const { ranked, accepted } = matches.top({ limit: options.limit ?? Infinity, accept: accept ? (id) => close(id) && accept(id) : close });
+    return { ranked, matched: accepted, has: (id) => matches.has(id) && close(id), ids: () => matches.ids().filter(close) };
+  }
+
+  /** Cosines of `vector` with the products `ids` (unit-length vectors): read in place in memory, else fetched once. */
+  private async cosineLookup(manifest: StoreManifest, vector: Float32Array, ids: readonly string[]): Promise<(id: string) => number | undefined> {
+    checkQueryDimension(vector, manifest.model.dimension);
+    const reads = await this.reads(manifest);
+    if (reads) return reads.cosineTo(vector);
+    const cosines = await this.similarities(vector, ids);
+    return (id) => cosines.get(id);
   }
 
   async recordsOf(ids: readonly string[]): Promise<Map<string, Omit<StoredHit, 'score'>>> {
@@ -424,12 +458,15 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     let vectors: Map<string, Float32Array>;
     const reads = await this.reads(manifest);
     if (reads) {
-      vectors = new Map();
+      const cosineOf = reads.cosineTo(vector);
+      const out = new Map<string, number>();
       for (const id of unique) {
-        const vector = reads.get(id, true)?.vector;
-        if (vector) vectors.set(id, vector);
+        const cosine = cosineOf(id);
+        if (cosine !== undefined) out.set(id, cosine);
       }
-    } else if (this.driver.vectorsOf) vectors = await this.driver.vectorsOf(unique);
+      return out;
+    }
+    if (this.driver.vectorsOf) vectors = await this.driver.vectorsOf(unique);
     else {
       vectors = new Map();
       for (const id of unique) {

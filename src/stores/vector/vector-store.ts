@@ -27,6 +27,27 @@ export interface KeywordSearchOptions {
   text: string;
   /** Ids never returned (e.g. the query product itself). */
   excludeIds?: string[];
+  /** Only matches with these attribute values are ranked and counted in `matched`. */
+  filters?: Filters;
+  /** How many of the best matches to rank (default: all). Counting and testing matches needs none ranked. */
+  limit?: number;
+  /**
+   * Keeps only the matches whose cosine with `vector` `keep` accepts (a minScore), in `ranked`, `matched`, `has` and
+   * `ids` alike.
+   */
+  similarTo?: { vector: Float32Array; keep: (cosine: number) => boolean };
+}
+
+/** A keyword query's matches: the best few ranked, all of them counted and testable. */
+export interface KeywordSearchResult {
+  /** The best `limit` matches that pass the filters, best first (score: BM25; ties by id). */
+  ranked: Scored[];
+  /** How many matches pass the filters. */
+  matched: number;
+  /** Whether a product matches the words (filters aside; `similarTo` applied). */
+  has(id: string): boolean;
+  /** Every match's id, filters aside (facets count over them, each field ignoring its own filter; `similarTo` applied). */
+  ids(): string[];
 }
 
 export interface StoredHit {
@@ -88,11 +109,11 @@ export interface VectorStore {
   /** Ranked hits (score desc, then id asc), paged; NO_INDEX on a store that was never indexed. */
   search(options: VectorSearchOptions): Promise<StoredHit[]>;
   /**
-   * Every product whose title or attribute values hold the query's words, best first (score: the keyword index's
-   * BM25, ties by id), unfiltered and without records (a common word matches half the catalog): callers fetch
-   * `recordsOf` for what they filter or show. NO_INDEX on a store that was never indexed.
+   * The products whose title or attribute values hold the query's words: the best `limit` that pass the filters
+   * ranked (score: the keyword index's BM25, ties by id), all of them counted, without records (a common word
+   * matches half the catalog): callers fetch `recordsOf` for what they show. NO_INDEX on a store never indexed.
    */
-  keywordSearch(options: KeywordSearchOptions): Promise<Scored[]>;
+  keywordSearch(options: KeywordSearchOptions): Promise<KeywordSearchResult>;
   /** Title, image and attributes of the ids the index holds (from memory where the store keeps a copy). */
   recordsOf(ids: readonly string[]): Promise<Map<string, Omit<StoredHit, 'score'>>>;
   /** The cosine of `vector` with the stored vector of each of `ids` that the index holds. */

@@ -185,6 +185,16 @@ export class MemoryReadPath {
     return this.snapshot().index.count(filters);
   }
 
+  /** Whether a product matches `filters`, from the bitmap columns. */
+  matcher(filters: NormalizedFilters): (id: string) => boolean {
+    return this.snapshot().index.matcher(filters);
+  }
+
+  /** A product's cosine with `query`, from the in-memory matrix. */
+  cosineTo(query: Float32Array): (id: string) => number | undefined {
+    return this.snapshot().index.cosineTo(query);
+  }
+
   /** Disjunctive facet counts; over `ids` only when given (a query's matches). */
   facets(fields: readonly string[], filters: NormalizedFilters, ids?: Iterable<string>): Facets {
     return this.snapshot().index.facets(fields, filters, ids);

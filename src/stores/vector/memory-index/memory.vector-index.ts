@@ -312,6 +312,24 @@ export class MemoryVectorIndex {
     return cardinality(this.eligible(filters, undefined));
   }
 
+  /** Whether a product is live and matches `filters`, one bitmap built per call (a keyword query's matches test it). */
+  matcher(filters: NormalizedFilters): (id: string) => boolean {
+    const mask = this.eligible(filters, undefined);
+    return (id) => {
+      const row = this.rowOf.get(id);
+      return row !== undefined && hasBit(mask, row);
+    };
+  }
+
+  /** The cosine of `query` with a product's vector (rows are unit length), read in place: no copy of the row. */
+  cosineTo(query: Float32Array): (id: string) => number | undefined {
+    if (query.length !== this.dim) throw new RangeError(`query vector has ${query.length} dims; the index has ${this.dim}`);
+    return (id) => {
+      const row = this.rowOf.get(id);
+      return row === undefined ? undefined : dot64(this.matrix, this.dim, row, query);
+    };
+  }
+
   /** Disjunctive facet counts over the live products (or only `ids`, e.g. a query's matches). */
   facets(fields: readonly string[], filters?: NormalizedFilters, ids?: Iterable<string>): Facets {
     let base = this.alive;
