@@ -173,6 +173,7 @@ async function assembleContext(config: Config, options: BuildContextOptions, { r
       facetFields: config.facetFields,
     },
   );
+  if (!requireIndex) await closing(embedder, () => closing(store, () => search.prepare()));
   return {
     config,
     limits,

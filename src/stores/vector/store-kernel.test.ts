@@ -75,6 +75,32 @@ describe('VectorStoreKernel', () => {
     await expect(server.count({ weight: '1kg' })).rejects.toMatchObject({ code: 'UNKNOWN_FILTER_FIELD' });
   });
 
+  it('prepareReads builds the keyword index and the known filter values up front: the first query reads nothing more', async () => {
+    class CountingDriver extends MemoryDriver {
+      scans = 0;
+      facetReads = 0;
+      override async facets(...args: Parameters<MemoryDriver['facets']>) {
+        this.facetReads++;
+        return super.facets(...args);
+      }
+      override async *scan(options: { batchSize: number; withVector: boolean }) {
+        this.scans++;
+        yield* super.scan(options);
+      }
+    }
+    const driver = new CountingDriver();
+    const writer = new VectorStoreKernel(driver);
+    await writer.bindModel(model(), ['colour']);
+    await writer.upsert([rec('red-dress', [1, 0, 0, 0], { colour: 'Red' }), rec('blue-shirt', [0, 1, 0, 0], { colour: 'Blue' })]);
+    const server = new VectorStoreKernel(driver);
+    await server.prepareReads();
+    const before = { scans: driver.scans, facetReads: driver.facetReads };
+    expect(before.scans).toBeGreaterThan(0);
+    expect((await server.keywordSearch({ text: 'dress' })).ranked.map((h) => h.id)).toEqual(['red-dress']);
+    expect((await server.resolveFilters({ colour: ' red ' })).filters.get('colour')).toEqual(['Red']);
+    expect({ scans: driver.scans, facetReads: driver.facetReads }).toEqual(before);
+  });
+
   it('a reader keeps refusing another model, also for an index another process writes after it started', async () => {
     const shared = new MemoryDriver();
     const server = new VectorStoreKernel(shared);
