@@ -23,6 +23,7 @@ import { MemoryVectorIndex } from '../stores/vector/memory-index/memory.vector-i
 import { LANCE_ANN } from '../stores/vector/lance.vector-store.js';
 import { PG_HNSW } from '../stores/vector/pgvector.vector-store.js';
 import { summarize } from './latency.stats.js';
+import { seededRandom as rng } from '../domain/seeded-random.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -50,16 +51,6 @@ const { values: args } = parseArgs({
 
 const COLOURS = ['Black', 'White', 'Blue', 'Red', 'Green', 'Navy Blue', 'Grey', 'Pink'];
 const TYPES = ['Tshirts', 'Shirts', 'Casual Shoes', 'Watches', 'Sports Shoes', 'Kurtas', 'Handbags', 'Tops'];
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(next: () => number): number {
   return Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());

@@ -4,7 +4,8 @@
 // model generalises to changes it never saw: a gamma curve, vignetting, an occluding patch, sharpening,
 // nearest-neighbour pixelation and WebP compression. None shifts hue: a colour name must survive.
 import sharp from 'sharp';
-import { hashSeed, seededRandom } from './query-sets.js';
+import { seededRandom } from '../domain/seeded-random.js';
+import { hashSeed } from './query-sets.js';
 
 export const HELD_OUT_TRANSFORMS = ['gamma', 'vignette', 'occlusion', 'sharpen', 'pixelate', 'webp'] as const;
 export type HeldOutTransform = (typeof HELD_OUT_TRANSFORMS)[number];

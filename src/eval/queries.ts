@@ -23,6 +23,20 @@ export function inSplit(products: readonly Product[], split: string | undefined,
   return products.filter((p) => p.attributes[splitField] === split);
 }
 
+/** The cut-offs a run reports: the given ones (or the defaults), distinct and ascending; each a positive integer. */
+export function evalCutoffs(given: readonly number[] | undefined, defaults: readonly number[]): number[] {
+  const ks = [...new Set(given && given.length > 0 ? given : defaults)].sort((a, b) => a - b);
+  for (const k of ks) if (!Number.isInteger(k) || k < 1) throw new AppError('BAD_REQUEST', `k must be a positive integer, got ${k}`);
+  return ks;
+}
+
+/** The products an eval searches: those of `split` (all when undefined); BAD_REQUEST when there are none. */
+export function evalGallery(products: readonly Product[], split: string | undefined): Product[] {
+  const gallery = inSplit(products, split);
+  if (gallery.length === 0) throw new AppError('BAD_REQUEST', split ? `no product of the catalog is in split "${split}"` : 'the catalog has no products');
+  return gallery;
+}
+
 /**
  * Parses a qrels document in the BEIR/Marqo form `{"<query text>": {"<product id>": 1, ...}, ...}`. A grade above
  * zero is relevant. Relevant ids missing from the gallery are kept (they lower recall, as in BEIR), but counted.

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Product } from '../domain/types.js';
-import { brandOf, brandQueries, hashSeed, parseBrandList, seededRandom, typoEdit, typoQueries } from './query-sets.js';
+import { seededRandom } from '../domain/seeded-random.js';
+import { brandOf, brandQueries, hashSeed, parseBrandList, typoEdit, typoQueries } from './query-sets.js';
 
 const product = (id: string, title: string, attributes: Record<string, string>): Product => ({ id, title, attributes, imageRef: `/img/${id}.png` });
 

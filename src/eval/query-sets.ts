@@ -10,6 +10,7 @@
 //   typoQueries(attributeQueries, { seed: 0 });                       // 'Navy Blue' -> 'Navy Bleu', relevant unchanged
 import type { Product } from '../domain/types.js';
 import { fieldValue, type EvalQuery } from './queries.js';
+import { seededRandom } from '../domain/seeded-random.js';
 
 /** The seed `vitrine eval` uses unless told otherwise, so published typo figures can be reproduced. */
 export const DEFAULT_QUERY_SEED = 0;
@@ -103,18 +104,6 @@ export function brandQueries(options: BrandQueryOptions): EvalQuery[] {
     relevant.set(text, ids);
   }
   return [...texts].sort().map((text) => ({ id: text, text, relevant: relevant.get(text) ?? new Set() }));
-}
-
-/** mulberry32: a tiny, well-mixed 32-bit PRNG; uniform floats in [0, 1). Enough for picking edits, not for crypto. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** FNV-1a over the seed and a key: each query gets its own stream, independent of the order of the others. */

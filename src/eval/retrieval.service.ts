@@ -13,6 +13,8 @@ import { DEFAULT_KS, evaluateRuns, rankDocuments, type QueryRun, type ScoredDoc 
 import { silentProgress, type ProgressReporter } from './progress.js';
 import {
   imageQueriesFromField,
+  evalCutoffs,
+  evalGallery,
   inSplit,
   parseDocSpec,
   parseQrels,
@@ -306,16 +308,12 @@ async function runOneModel(model: string, options: RetrievalEvalOptions, context
 /** Runs one retrieval task for every model and returns results.json's content. */
 export async function runRetrievalEval(options: RetrievalEvalOptions): Promise<RetrievalResults> {
   if (options.models.length === 0) throw new AppError('BAD_REQUEST', 'give at least one --model');
-  const ks = [...new Set(options.ks && options.ks.length > 0 ? options.ks : DEFAULT_KS)].sort((a, b) => a - b);
-  for (const k of ks) if (!Number.isInteger(k) || k < 1) throw new AppError('BAD_REQUEST', `k must be a positive integer, got ${k}`);
+  const ks = evalCutoffs(options.ks, DEFAULT_KS);
   const depth = options.depth ?? Math.max(100, ...ks);
   if (!Number.isInteger(depth) || depth < Math.max(...ks)) {
     throw new AppError('BAD_REQUEST', `--depth must be an integer of at least the largest k (${Math.max(...ks)})`);
   }
-  const gallery = inSplit(options.products, options.gallerySplit);
-  if (gallery.length === 0) {
-    throw new AppError('BAD_REQUEST', options.gallerySplit ? `no product of the catalog is in split "${options.gallerySplit}"` : 'the catalog has no products');
-  }
+  const gallery = evalGallery(options.products, options.gallerySplit);
   const progress = options.progress ?? silentProgress;
   const queries = buildQueries(options.queries, options.products, gallery, progress);
   if (queries.length === 0) throw new AppError('BAD_REQUEST', 'no queries: check the qrels file, --field or --split');

@@ -15,7 +15,7 @@ import { catalogHash, ensureGalleryIndex } from './gallery-index.js';
 import { applyTransform, TRANSFORM_DESCRIPTIONS, type HeldOutTransform } from './photo-transforms.js';
 import { silentProgress, type ProgressReporter } from './progress.js';
 import { hashSeed } from './query-sets.js';
-import { inSplit } from './queries.js';
+import { evalCutoffs, evalGallery, inSplit } from './queries.js';
 import type { LabelMap, LabelledPhoto, PhotoHalf } from './real-photos.js';
 import type { RobustnessQueryResult, RobustnessResults, RobustnessRun, RobustnessSetResult } from './results.js';
 
@@ -241,11 +241,9 @@ export async function runRobustnessEval(options: RobustnessEvalOptions): Promise
   if (!options.photos && !options.transformed && !options.hires) {
     throw new AppError('BAD_REQUEST', 'robustness needs at least one query set: --photos/--labels, --transforms or --hires-images');
   }
-  const ks = [...new Set(options.ks && options.ks.length > 0 ? options.ks : ROBUSTNESS_KS)].sort((a, b) => a - b);
-  for (const k of ks) if (!Number.isInteger(k) || k < 1) throw new AppError('BAD_REQUEST', `k must be a positive integer, got ${k}`);
+  const ks = evalCutoffs(options.ks, ROBUSTNESS_KS);
   const field = options.field ?? 'articleType';
-  const gallery = inSplit(options.products, options.gallerySplit);
-  if (gallery.length === 0) throw new AppError('BAD_REQUEST', options.gallerySplit ? `no product of the catalog is in split "${options.gallerySplit}"` : 'the catalog has no products');
+  const gallery = evalGallery(options.products, options.gallerySplit);
   if (options.photos && options.photos.rows.length === 0) throw new AppError('BAD_REQUEST', `${options.photos.labelsFile} lists no photo with a label of the label map${options.photos.half ? ` in the ${options.photos.half} half` : ''}`);
   const galleryHash = catalogHash(gallery);
   const progress = options.progress ?? silentProgress;

@@ -1,19 +1,12 @@
 // Synthetic indexed products for the scale-out suites: seeded unit vectors with clustered structure (so
 // nearest neighbours are meaningful) and a few categorical attributes.
+import { seededRandom } from '../../src/domain/seeded-random.js';
 import { l2Normalize } from '../../src/domain/vector-math.js';
 import type { IndexedRecord } from '../../src/domain/types.js';
 import type { ModelManifest } from '../../src/model/embedder.js';
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded generator (src/domain/seeded-random.ts), under the name these suites use. */
+export const rng = seededRandom;
 
 export function syntheticModel(dimension: number): ModelManifest {
   return { id: `synthetic-${dimension}`, hash: 'c'.repeat(64), dimension, preprocessing: {}, contextLength: 77 };

@@ -5,17 +5,7 @@ import { countFacets, matchesFilters, normalizeFilters, type NormalizedFilters }
 import type { Attributes, Filters } from '../../../domain/types.js';
 import { MemoryVectorIndex, type MemoryIndexRecord } from './memory.vector-index.js';
 import { MatrixScorer, dot64, float32ErrorBound } from './matrix.scorer.js';
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as seeded } from '../../../domain/seeded-random.js';
 
 const DIM = 48;
 const FIELDS = ['gender', 'articleType', 'colour'];

@@ -6,16 +6,7 @@ import { normalizeFilters } from '../../../domain/filters.js';
 import { MemoryVectorIndex, type MemoryIndexRecord } from './memory.vector-index.js';
 import { dot64 } from './matrix.scorer.js';
 import { usearchAnnFactory } from './usearch.ann-index.js';
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as seeded } from '../../../domain/seeded-random.js';
 
 const DIM = 64;
 const N = 20_000;
