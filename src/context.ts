@@ -158,7 +158,8 @@ async function assembleContext(config: Config, options: BuildContextOptions, { r
   // A server checks what it is about to serve (the store's own quick checks: file checksums, manifest against
   // data), so a damaged index is refused at start instead of answering with products missing.
   if (manifest && !requireIndex) await closing(embedder, () => closing(store, () => refuseDamaged(store)));
-  await closing(embedder, () => closing(store, async () => store.prepareReads?.()));
+  // A server (not a one-off CLI search) also builds the keyword index and the facet order before it is ready.
+  await closing(embedder, () => closing(store, async () => store.prepareReads?.({ keywords: !requireIndex })));
   const metrics = options.metrics ?? createMetrics({ indexSize: () => store.count() });
   const instrumentation = observedInstrumentation(metrics);
   const limits = searchLimits(config);

@@ -75,7 +75,7 @@ describe('VectorStoreKernel', () => {
     await expect(server.count({ weight: '1kg' })).rejects.toMatchObject({ code: 'UNKNOWN_FILTER_FIELD' });
   });
 
-  it('prepareReads builds the keyword index and the known filter values up front: the first query reads nothing more', async () => {
+  it('prepareReads({ keywords: true }) builds the keyword index and the known filter values up front: the first query reads nothing more', async () => {
     class CountingDriver extends MemoryDriver {
       scans = 0;
       facetReads = 0;
@@ -93,7 +93,7 @@ describe('VectorStoreKernel', () => {
     await writer.bindModel(model(), ['colour']);
     await writer.upsert([rec('red-dress', [1, 0, 0, 0], { colour: 'Red' }), rec('blue-shirt', [0, 1, 0, 0], { colour: 'Blue' })]);
     const server = new VectorStoreKernel(driver);
-    await server.prepareReads();
+    await server.prepareReads({ keywords: true });
     const before = { scans: driver.scans, facetReads: driver.facetReads };
     expect(before.scans).toBeGreaterThan(0);
     expect((await server.keywordSearch({ text: 'dress' })).ranked.map((h) => h.id)).toEqual(['red-dress']);

@@ -195,13 +195,13 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
   }
 
   /** Loads the in-memory copy (a server calls it before it reports ready); null where the store keeps none. */
-  async prepareReads(): Promise<ReadPathState | null> {
+  async prepareReads(options: { keywords?: boolean } = {}): Promise<ReadPathState | null> {
     const manifest = await this.current();
     if (!manifest) return null;
     const state = (await this.reads(manifest, true))?.state() ?? null;
-    // Hybrid search (the default mode) and forgiving filters need the keyword index and the stored values: built
-    // here, before a server reports ready, rather than by its first query (1.2-1.6 s on the full catalog).
-    await Promise.all([this.keywordSnapshot(), this.storedValues(manifest)]);
+    // Hybrid search (the default mode) and forgiving filters need the keyword index and the stored values: a server
+    // builds them before it reports ready rather than in its first query (1.2-1.6 s on the full catalog).
+    if (options.keywords) await Promise.all([this.keywordSnapshot(), this.storedValues(manifest)]);
     return state;
   }
 

@@ -149,9 +149,10 @@ export interface VectorStore {
   createAnnIndex?(): Promise<void>;
   /**
    * Loads the store's in-memory read path where it keeps one (a server calls it before it reports ready); returns
-   * its state, or null where the store answers reads itself.
+   * its state, or null where the store answers reads itself. `keywords`: also build the keyword index of hybrid
+   * search and the known filter values now, so that no query pays for them.
    */
-  prepareReads?(): Promise<ReadPathState | null>;
+  prepareReads?(options?: { keywords?: boolean }): Promise<ReadPathState | null>;
   /** Where searches are answered now (for /readyz): the in-memory copy's state, or null. */
   readState?(): ReadPathState | null;
   /** The store's own search and its approximate-search settings, in words (for /readyz and `vitrine info`). */
