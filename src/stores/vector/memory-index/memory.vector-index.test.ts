@@ -198,6 +198,50 @@ describe('MemoryVectorIndex', () => {
     expect(index.count()).toBe(truth.size);
   });
 
+  it('stays exact when a broad filter keeps only rows far from the query (longer candidate lists, then the full scan)', async () => {
+    // 2,000 rows: the 40% "Men" all point away from the query, so the best rows overall are all "Women" and the
+    // short exact-search lists hold no eligible row: the search asks again for more, then scans every row.
+    const random = seeded(77);
+    const records: MemoryIndexRecord[] = Array.from({ length: 2000 }, (_, i) => {
+      const v = unit(random);
+      const men = i % 5 < 2;
+      if ((v[0] > 0) === men) v[0] = -v[0];
+      return { id: `f${String(i).padStart(5, '0')}`, vector: v, attributes: { gender: men ? 'Men' : 'Women' } };
+    });
+    const local = await MemoryVectorIndex.create({ dim: DIM, capacity: 3000 });
+    try {
+      local.upsert(records);
+      const byId = new Map(records.map((r) => [r.id, r]));
+      const query = new Float32Array(DIM);
+      query[0] = 1;
+      for (const [k, offset] of [[8, 0], [10, 30], [100, 0], [1, 600]]) {
+        for (const gender of ['Men', 'Women']) {
+          const filters = filtersOf({ gender });
+          expectSameHits(await local.search({ vector: query, k, offset, filters }), reference(byId, query, k, { offset, filters }));
+          expect(local.lastPath).toBe('exact-all');
+        }
+        expectSameHits(await local.search({ vector: query, k, offset }), reference(byId, query, k, { offset }));
+      }
+      // 300 copies of one vector, ids descending by row: the page is the smallest ids, wherever their rows are.
+      const copies = Array.from({ length: 300 }, (_, i) => ({ id: `t${String(999 - i).padStart(4, '0')}`, vector: records[1].vector, attributes: { gender: 'Men' } }));
+      local.upsert(copies);
+      for (const c of copies) byId.set(c.id, c);
+      for (const filters of [undefined, filtersOf({ gender: 'Men' })]) {
+        const hits = await local.search({ vector: records[1].vector, k: 5, filters });
+        expect(hits.map((h) => h.id)).toEqual(['f00001', 't0700', 't0701', 't0702', 't0703']);
+        expectSameHits(hits, reference(byId, records[1].vector, 5, { filters }));
+      }
+      // Deleted rows (zeroed) and rows not yet in use never show up, even when every row is asked for.
+      local.delete(records.filter((_, i) => i % 3 === 0).map((r) => r.id));
+      for (const r of records.filter((_, i) => i % 3 === 0)) byId.delete(r.id);
+      const far = new Float32Array(DIM);
+      far[0] = -1;
+      expectSameHits(await local.search({ vector: far, k: byId.size + 5 }), reference(byId, far, byId.size + 5));
+    } finally {
+      await local.close();
+    }
+  });
+
   it('refuses a vector of another dimension', async () => {
     await expect(index.search({ vector: new Float32Array(DIM + 1), k: 1 })).rejects.toThrow(/dims/);
     expect(() => index.upsert([{ id: 'x', vector: new Float32Array(3), attributes: {} }])).toThrow(/dims/);

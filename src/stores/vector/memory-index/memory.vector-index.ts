@@ -14,6 +14,7 @@ import { AttributeColumns } from './attribute.columns.js';
 import { MatrixScorer, dot64, float32ErrorBound } from './matrix.scorer.js';
 import { cardinality, clearBit, forEachRow, grown, hasBit, newBitmap, rowsOf, setBit, type Bitmap } from './row.bitmap.js';
 import type { AnnIndex, AnnIndexFactory } from './ann-index.js';
+import usearch, { type Matches } from 'usearch';
 
 export interface MemoryIndexRecord {
   id: string;
@@ -59,6 +60,13 @@ export interface MemoryIndexOptions {
 }
 
 const INITIAL_CAPACITY = 1024;
+
+/** The L2 norm of a vector. */
+function norm(v: Float32Array): number {
+  let sum = 0;
+  for (let j = 0; j < v.length; j++) sum += v[j] * v[j];
+  return Math.sqrt(sum);
+}
 
 /** The m-th largest of the scores of `rows` (or -Infinity when there are fewer): a bounded min-heap, no sort. */
 function mthLargest(scores: ArrayLike<number>, count: number, m: number, indexOf: (i: number) => number): number {
@@ -278,9 +286,12 @@ export class MemoryVectorIndex {
     }
     if (!candidates && share > (this.options.subsetShare ?? 0.25)) {
       this.lastPath = 'exact-all';
-      const scores = await this.scorer.scoreAll(this.matrix, this.rows, query);
-      const eligibleRows = rowsOf(mask, count);
-      candidates = this.nearCutoff(scores, eligibleRows, (i) => eligibleRows[i], m, query);
+      candidates = this.topByExactSearch(mask, m, share, query);
+      if (!candidates) {
+        const scores = await this.scorer.scoreAll(this.matrix, this.rows, query);
+        const eligibleRows = rowsOf(mask, count);
+        candidates = this.nearCutoff(scores, eligibleRows, (i) => eligibleRows[i], m, query);
+      }
     } else if (!candidates) {
       this.lastPath = 'exact-subset';
       const picks = rowsOf(mask, count);
@@ -295,13 +306,49 @@ export class MemoryVectorIndex {
   }
 
   /**
+   * The same superset as `nearCutoff` over every row, from usearch's SIMD exact search, which returns only the
+   * best `count` rows (no score per row to allocate and select from): the list is long enough when its last
+   * score falls below the cut-off (the m-th best eligible score minus the error margin), so that no row left out
+   * can be within the margin; otherwise it asks again for four times as many, and above a quarter of the rows it
+   * gives up (null) for the full scan.
+   */
+  private topByExactSearch(mask: Bitmap, m: number, share: number, query: Float32Array): number[] | null {
+    const rows = this.rows;
+    // IP distances are 1 - dot in float32: the subtraction adds up to two float32 roundings of values <= 2.
+    const margin = float32ErrorBound(this.dim, norm(query), this.maxRowNorm) + 2 * 2 ** -23;
+    // The rows in use, as a view from the matrix's start (usearch ignores a view's offset, not its length).
+    const matrix = this.matrix.subarray(0, rows * this.dim);
+    for (let count = Math.min(rows, Math.ceil((2 * m + 32) / share)); ; count = Math.min(rows, count * 4)) {
+      if (count > Math.max(1024, rows / 4) && count < rows) return null;
+      const found = usearch.exactSearch(matrix, query, this.dim, count, usearch.MetricKind.IP, 1) as Matches;
+      const scores = found.distances;
+      const eligible: number[] = [];
+      const eligibleScores: number[] = [];
+      for (let i = 0; i < found.keys.length; i++) {
+        const row = Number(found.keys[i]);
+        if (row < rows && hasBit(mask, row)) {
+          eligible.push(row);
+          eligibleScores.push(1 - scores[i]);
+        }
+      }
+      const complete = found.keys.length >= rows;
+      if (eligible.length < m && !complete) continue;
+      // Distances come in ascending order, so the m-th eligible score is the m-th best.
+      const cutoff = eligible.length >= m ? eligibleScores[m - 1] - margin : Number.NEGATIVE_INFINITY;
+      const last = found.keys.length > 0 ? 1 - scores[found.keys.length - 1] : Number.NEGATIVE_INFINITY;
+      if (!complete && last >= cutoff) continue;
+      const out: number[] = [];
+      for (let i = 0; i < eligible.length; i++) if (eligibleScores[i] >= cutoff) out.push(eligible[i]);
+      return out;
+    }
+  }
+
+  /**
    * Rows whose float32 score is within the float32 error margin of the m-th best: a superset of the exact top m
    * (ties included), to be scored again in float64.
    */
   private nearCutoff(scores: Float32Array, rows: Int32Array, scoreIndex: (i: number) => number, m: number, query: Float32Array): number[] {
-    let qn = 0;
-    for (let j = 0; j < this.dim; j++) qn += query[j] * query[j];
-    const cutoff = mthLargest(scores, rows.length, m, scoreIndex) - float32ErrorBound(this.dim, Math.sqrt(qn), this.maxRowNorm);
+    const cutoff = mthLargest(scores, rows.length, m, scoreIndex) - float32ErrorBound(this.dim, norm(query), this.maxRowNorm);
     const out: number[] = [];
     for (let i = 0; i < rows.length; i++) if (scores[scoreIndex(i)] >= cutoff) out.push(rows[i]);
     return out;
