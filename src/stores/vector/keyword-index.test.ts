@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KeywordIndex, type KeywordDocument } from './keyword-index.js';
+import { seededRandom } from '../../domain/seeded-random.js';
 
 const DOCS: KeywordDocument[] = [
   { id: '1', title: 'Nike Men Blue Running Shoes', attributes: { gender: 'Men', articleType: 'Sports Shoes', baseColour: 'Blue' } },
@@ -85,5 +86,65 @@ describe('KeywordIndex', () => {
     expect(excluded.ids()).not.toContain('p007');
     expect(excluded.size).toBe(big.search({ text: 'red', accept: (id) => id !== 'p000' && id !== 'p007' }).length);
     expect(big.match('xyzzy').size).toBe(0);
+  });
+
+  it('scores and matches as plain BM25 does (every word when some product has them all, else any), whichever way the words are read', () => {
+    // Words of one length, none a start of another, all known (no typo expansion): every query word is itself only.
+    const random = seededRandom(21);
+    const vocabulary = Array.from({ length: 40 }, (_, i) => `qw${String(i * 7 + 100)}`);
+    // Skewed: the first words are in most titles (like "men"), the last in a few (like a brand).
+    const word = () => vocabulary[Math.floor(random() ** 2.5 * vocabulary.length)];
+    const docs = Array.from({ length: 3000 }, (_, i) => ({ id: `d${String(i).padStart(4, '0')}`, title: Array.from({ length: 2 + Math.floor(random() * 6) }, word).join(' '), attributes: {} }));
+    const written = KeywordIndex.build(docs, []);
+    // Writes: some removed, some replaced (new rows), so rows and the average length move.
+    const removed = docs.filter((_, i) => i % 11 === 0).map((d) => d.id);
+    written.remove(removed);
+    const replaced = docs.filter((_, i) => i % 13 === 1).map((d) => ({ ...d, title: `${d.title} ${word()} ${word()}` }));
+    written.upsert(replaced);
+    const live = new Map(docs.map((d) => [d.id, d]));
+    for (const id of removed) live.delete(id);
+    for (const d of replaced) live.set(d.id, d);
+    // Scores are checked on an index built from the live products (after writes, a word's document frequency
+    // still counts the lists as written until the index is built again); the written one must match the same.
+    const index = KeywordIndex.build([...live.values()], []);
+
+    const tokens = new Map([...live].map(([id, d]) => [id, d.title.split(' ')]));
+    const avg = [...tokens.values()].reduce((sum, t) => sum + t.length, 0) / tokens.size;
+    const reference = (query: string[], exclude: Set<string>) => {
+      const unique = [...new Set(query)];
+      const df = new Map(unique.map((w) => [w, [...tokens.values()].filter((t) => t.includes(w)).length]));
+      const scored = [...tokens].map(([id, t]) => {
+        let score = 0;
+        let matched = 0;
+        for (const w of unique) {
+          const tf = t.filter((x) => x === w).length;
+          if (tf === 0) continue;
+          matched++;
+          const idf = Math.log(1 + (tokens.size - df.get(w)! + 0.5) / (df.get(w)! + 0.5));
+          score += (idf * tf * 2.2) / (tf + 1.2 * (0.25 + (0.75 * t.length) / avg));
+        }
+        return { id, score, matched };
+      });
+      const searchable = unique.filter((w) => df.get(w)! > 0).length;
+      let hits = scored.filter((h) => h.matched >= searchable && h.matched > 0 && !exclude.has(h.id));
+      if (hits.length === 0) hits = scored.filter((h) => h.matched > 0 && !exclude.has(h.id));
+      return hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+    };
+    for (let q = 0; q < 60; q++) {
+      const query = Array.from({ length: 1 + (q % 4) }, word);
+      if (q % 10 === 9) query.push('qw9999');
+      const exclude = new Set(q % 3 === 0 ? [...live.keys()].filter((_, i) => i % 50 === q % 50) : []);
+      const expected = reference(query, exclude);
+      const matches = index.match(query.join(' '), { exclude: [...exclude] });
+      const got = matches.top({ limit: Infinity }).ranked;
+      expect(got.map((h) => h.id)).toEqual(expected.map((h) => h.id));
+      got.forEach((h, i) => expect(h.score).toBeCloseTo(expected[i].score, 9));
+      expect(matches.size).toBe(expected.length);
+      const inSet = new Set(expected.map((h) => h.id));
+      for (const id of [...live.keys()].slice(0, 300)) expect(matches.has(id)).toBe(inSet.has(id));
+      expect(matches.ids().sort()).toEqual([...inSet].sort());
+      const afterWrites = written.match(query.join(' '), { exclude: [...exclude] });
+      expect(afterWrites.ids().sort()).toEqual([...inSet].sort());
+    }
   });
 });

@@ -124,6 +124,9 @@ export class KeywordIndex {
   private readonly live: boolean[] = [];
   private totalLength = 0;
   private liveCount = 0;
+  /** Counts writes, so that `match`'s length norms are recomputed after one. */
+  private changes = 0;
+  private work: { total: Float64Array; matchedWords: Uint16Array; best: Float64Array; lengthNorm: Float64Array; normsOf: number } | null = null;
 
   private constructor(
     private readonly fields: readonly string[],
@@ -145,6 +148,7 @@ export class KeywordIndex {
 
   /** Adds or replaces documents (a write seen by this process). A replaced product gets a new row. */
   upsert(documents: Iterable<KeywordDocument>): void {
+    this.changes++;
     for (const doc of documents) {
       this.remove([doc.id]);
       const row = this.ids.length;
@@ -171,6 +175,7 @@ export class KeywordIndex {
   }
 
   remove(ids: Iterable<string>): void {
+    this.changes++;
     for (const id of ids) {
       const row = this.rowOf.get(id);
       if (row === undefined) continue;
@@ -219,74 +224,218 @@ export class KeywordIndex {
    * left out, with their BM25 scores kept for ranking on demand.
    */
   match(text: string, options: { exclude?: readonly string[] } = {}): KeywordMatches {
-    const words = [...new Set(keywordTerms(text))];
+    const words = [...new Set(keywordTerms(text))].map((word) => this.scoredExpansions(word));
     if (words.length === 0 || this.liveCount === 0) return NO_MATCHES;
-    const n = this.ids.length;
-    const avgLength = this.totalLength / this.liveCount;
-    const total = new Float64Array(n);
-    const matchedWords = new Uint16Array(n);
-    const best = new Float64Array(n);
-    let searchable = 0;
-    for (const word of words) {
-      const expansions = this.expansions(word);
-      if (expansions.size > 0) searchable++;
-      const touched: number[] = [];
-      for (const [term, weight] of expansions) {
-        const postings = this.terms.get(term)!;
-        const df = postings.rows.length;
-        const idf = Math.log(1 + (this.liveCount - df + 0.5) / (df + 0.5));
-        for (let i = 0; i < df; i++) {
-          const row = postings.rows[i];
-          if (!this.live[row]) continue;
-          const tf = postings.counts[i];
-          const score = weight * idf * ((tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * this.lengths[row]) / avgLength)));
-          // A query word counts once per product: its best matching index word.
-          if (best[row] === 0) touched.push(row);
-          if (score > best[row]) best[row] = score;
-        }
-      }
-      for (const row of touched) {
-        total[row] += best[row];
-        matchedWords[row]++;
-        best[row] = 0;
-      }
-    }
     const excluded = new Set<number>();
     for (const id of options.exclude ?? []) {
       const row = this.rowOf.get(id);
       if (row !== undefined) excluded.add(row);
     }
-    const rowsWith = (needed: number): number[] => {
-      const rows: number[] = [];
-      for (let row = 0; row < n; row++) if (matchedWords[row] >= needed && this.live[row] && !excluded.has(row)) rows.push(row);
-      return rows;
-    };
     // Words the index cannot match at all do not block the others ("nike xyzzy" still finds Nike).
-    let needed = this.settings.combine === 'and' && searchable > 0 ? searchable : 1;
-    let rows = rowsWith(needed);
-    if (rows.length === 0 && needed > 1) rows = rowsWith((needed = 1));
+    const searchable = words.filter((w) => w.terms.length > 0);
+    if (this.settings.combine === 'and' && searchable.length > 1) {
+      const every = this.matchEvery(searchable, excluded);
+      if (every) return every;
+    }
+    return this.matchAny(words, 1, excluded);
+  }
+
+  /**
+   * The index words a query word stands for (`expansions`), each with its postings and its BM25 factor: weight x
+   * idf x (k1 + 1); `postings` counts the rows they list.
+   */
+  private scoredExpansions(word: string): { terms: { postings: Postings; factor: number }[]; postings: number } {
+    const terms: { postings: Postings; factor: number }[] = [];
+    let postings = 0;
+    for (const [term, weight] of this.expansions(word)) {
+      const list = this.terms.get(term)!;
+      const df = list.rows.length;
+      const idf = Math.log(1 + (this.liveCount - df + 0.5) / (df + 0.5));
+      terms.push({ postings: list, factor: weight * idf * (K1 + 1) });
+      postings += df;
+    }
+    return { terms, postings };
+  }
+
+  /**
+   * Rows matching at least `needed` of the words, with their summed scores (a word scores its best matching index
+   * word in a row), every posting of every word read once.
+   */
+  private matchAny(words: ScoredWord[], needed: number, excluded: ReadonlySet<number>): MatchSet | typeof NO_MATCHES {
+    const { total, matchedWords, best, lengthNorm } = this.scratch();
     const live = this.live;
-    const ids = this.ids;
-    const rowOf = this.rowOf;
-    return {
-      size: rows.length,
-      has: (id) => {
-        const row = rowOf.get(id);
-        return row !== undefined && live[row] && matchedWords[row] >= needed && !excluded.has(row);
-      },
-      ids: () => rows.map((row) => ids[row]),
-      top: ({ limit, accept }) => {
-        const kept = accept ? rows.filter((row) => accept(ids[row])) : rows;
-        let chosen = kept;
-        if (kept.length > limit) {
-          // The limit-th best score, by one numeric sort of the scores; only what reaches it is sorted by score and id.
-          const scores = Float64Array.from(kept, (row) => total[row]).sort();
-          const cut = scores[kept.length - limit];
-          chosen = kept.filter((row) => total[row] >= cut);
+    // Rows some word matched, each once; the scratch arrays are zeroed again through it before returning.
+    const union: number[] = [];
+    for (const word of words) {
+      const touched: number[] = [];
+      for (const { postings, factor } of word.terms) {
+        const { rows, counts } = postings;
+        for (let i = 0; i < rows.length; i++) {
+          const row = rows[i];
+          if (!live[row]) continue;
+          const tf = counts[i];
+          const score = (factor * tf) / (tf + lengthNorm[row]);
+          if (best[row] === 0) touched.push(row);
+          if (score > best[row]) best[row] = score;
         }
-        const ranked = chosen.map((row) => ({ id: ids[row], score: total[row] })).sort(byScoreThenId);
-        return { ranked: ranked.length > limit ? ranked.slice(0, limit) : ranked, accepted: kept.length };
-      },
-    };
+      }
+      for (const row of touched) {
+        if (matchedWords[row] === 0) union.push(row);
+        total[row] += best[row];
+        matchedWords[row]++;
+        best[row] = 0;
+      }
+    }
+    // Ascending rows, so that the result does not depend on the words' order.
+    const candidates = Int32Array.from(union).sort();
+    const rows = new Int32Array(candidates.length);
+    let kept = 0;
+    for (const row of candidates) if (matchedWords[row] >= needed && !excluded.has(row)) rows[kept++] = row;
+    const scores = Float64Array.from(rows.subarray(0, kept), (row) => total[row]);
+    for (const row of union) {
+      total[row] = 0;
+      matchedWords[row] = 0;
+    }
+    return kept === 0 ? NO_MATCHES : new MatchSet(rows.subarray(0, kept), scores, this.ids, this.rowOf);
+  }
+
+  /**
+   * Rows matching every word (null when none does): the word with the fewest postings gives the candidates, and
+   * each further word is looked up in them by binary search in its postings (sorted by row) when that reads less
+   * than its whole lists; the same rows and scores as `matchAny` with every word needed.
+   */
+  private matchEvery(words: ScoredWord[], excluded: ReadonlySet<number>): MatchSet | null {
+    const ordered = [...words].sort((a, b) => a.postings - b.postings);
+    const first = this.matchAny([ordered[0]], 1, excluded);
+    if (first.size === 0) return null;
+    let rows = (first as MatchSet).rowList;
+    let scores = (first as MatchSet).scoreList;
+    const lengthNorm = this.scratch().lengthNorm;
+    for (const word of ordered.slice(1)) {
+      if (rows.length * Math.log2(word.postings + 2) * 4 > word.postings) {
+        // Reading the word's lists is cheaper: match it over every row, then intersect.
+        const other = this.matchAny([word], 1, excluded) as MatchSet | typeof NO_MATCHES;
+        if (other.size === 0) return null;
+        ({ rows, scores } = intersect(rows, scores, (other as MatchSet).rowList, (other as MatchSet).scoreList));
+      } else {
+        const keptRows: number[] = [];
+        const keptScores: number[] = [];
+        for (let i = 0; i < rows.length; i++) {
+          const row = rows[i];
+          let best = 0;
+          for (const { postings, factor } of word.terms) {
+            const at = findRow(postings.rows, row);
+            if (at < 0) continue;
+            const tf = postings.counts[at];
+            const score = (factor * tf) / (tf + lengthNorm[row]);
+            if (score > best) best = score;
+          }
+          if (best > 0) {
+            keptRows.push(row);
+            keptScores.push(scores[i] + best);
+          }
+        }
+        rows = Int32Array.from(keptRows);
+        scores = Float64Array.from(keptScores);
+      }
+      if (rows.length === 0) return null;
+    }
+    return new MatchSet(rows, scores, this.ids, this.rowOf);
+  }
+
+  /**
+   * The per-row arrays `match` accumulates in (zero between calls; `match` is synchronous, so one set serves every
+   * query) and the BM25 length norm of every row, recomputed only after the documents changed.
+   */
+  private scratch(): { total: Float64Array; matchedWords: Uint16Array; best: Float64Array; lengthNorm: Float64Array } {
+    const n = this.ids.length;
+    if (!this.work || this.work.total.length < n) {
+      const size = Math.max(n, Math.ceil((this.work?.total.length ?? 0) * 1.5));
+      this.work = { total: new Float64Array(size), matchedWords: new Uint16Array(size), best: new Float64Array(size), lengthNorm: new Float64Array(size), normsOf: -1 };
+    }
+    const work = this.work;
+    if (work.normsOf !== this.changes) {
+      const avgLength = this.totalLength / Math.max(1, this.liveCount);
+      for (let row = 0; row < n; row++) work.lengthNorm[row] = K1 * (1 - B + (B * this.lengths[row]) / avgLength);
+      work.normsOf = this.changes;
+    }
+    return work;
+  }
+}
+
+type ScoredWord = { terms: { postings: Postings; factor: number }[]; postings: number };
+
+/** The index of `row` in the ascending `rows`, or -1. */
+function findRow(rows: ArrayLike<number>, row: number): number {
+  let lo = 0;
+  let hi = rows.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (rows[mid] === row) return mid;
+    if (rows[mid] < row) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** The rows two ascending lists share, with their scores added. */
+function intersect(a: Int32Array, aScores: Float64Array, b: Int32Array, bScores: Float64Array): { rows: Int32Array; scores: Float64Array } {
+  const rows = new Int32Array(Math.min(a.length, b.length));
+  const scores = new Float64Array(rows.length);
+  let n = 0;
+  for (let i = 0, j = 0; i < a.length && j < b.length; ) {
+    if (a[i] === b[j]) {
+      rows[n] = a[i];
+      scores[n++] = aScores[i++] + bScores[j++];
+    } else if (a[i] < b[j]) i++;
+    else j++;
+  }
+  return { rows: rows.subarray(0, n), scores: scores.subarray(0, n) };
+}
+
+/** The matches of one query: ascending rows with their BM25 scores. */
+class MatchSet implements KeywordMatches {
+  constructor(
+    private readonly rows: Int32Array,
+    private readonly scores: Float64Array,
+    private readonly idOf: readonly string[],
+    private readonly rowOf: ReadonlyMap<string, number>,
+  ) {}
+
+  get size(): number {
+    return this.rows.length;
+  }
+
+  get rowList(): Int32Array {
+    return this.rows;
+  }
+
+  get scoreList(): Float64Array {
+    return this.scores;
+  }
+
+  has(id: string): boolean {
+    const row = this.rowOf.get(id);
+    return row !== undefined && findRow(this.rows, row) >= 0;
+  }
+
+  ids(): string[] {
+    return Array.from(this.rows, (row) => this.idOf[row]);
+  }
+
+  top({ limit, accept }: { limit: number; accept?: (id: string) => boolean }): { ranked: Scored[]; accepted: number } {
+    let kept: number[] = [];
+    if (accept) {
+      for (let i = 0; i < this.rows.length; i++) if (accept(this.idOf[this.rows[i]])) kept.push(i);
+    } else kept = Array.from(this.rows.keys());
+    const accepted = kept.length;
+    if (kept.length > limit) {
+      // The limit-th best score, by one numeric sort of the scores; only what reaches it is sorted by score and id.
+      const sorted = Float64Array.from(kept, (i) => this.scores[i]).sort();
+      const cut = sorted[kept.length - limit];
+      kept = kept.filter((i) => this.scores[i] >= cut);
+    }
+    const ranked = kept.map((i) => ({ id: this.idOf[this.rows[i]], score: this.scores[i] })).sort(byScoreThenId);
+    return { ranked: ranked.length > limit ? ranked.slice(0, limit) : ranked, accepted };
   }
 }
