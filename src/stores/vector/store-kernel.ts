@@ -94,6 +94,8 @@ interface KeywordSnapshot {
  * values after at most this long; their own writes at once.
  */
 const UNVERSIONED_REFRESH_MS = 60_000;
+/** How long one answer of the driver's version token serves (see versionToken). */
+const VERSION_TTL_MS = 200;
 
 /** Attribute fields the records use that the index does not know yet. */
 export function newAttributeFields(records: readonly IndexedRecord[], known: readonly string[]): string[] {
@@ -138,6 +140,7 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
   /** Writes made through this kernel: the version of stores that have no version token of their own. */
   private localWrites = 0;
   private keyword: { version: string; snapshot: Promise<KeywordSnapshot> } | null = null;
+  private versionMemo: { token: Promise<string>; at: number; writes: number } | null = null;
   /** field -> the distinct stored values, for resolving filter values; per index version. */
   private knownValues: { version: string; values: Promise<Map<string, string[]>> } | null = null;
   private readPath: MemoryReadPath | null = null;
@@ -178,7 +181,7 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     if (!this.options.inMemory || !driver.version || !driver.recordsById) return null;
     this.readPath ??= new MemoryReadPath(
       {
-        version: () => driver.version!(),
+        version: () => this.versionToken(),
         scan: (o) => driver.scan(o),
         records: (ids) => driver.recordsById!(ids),
         count: () => driver.count(new Map(), manifest),
@@ -262,8 +265,19 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
 
   /** A token that changes with the index content: the driver's, or this kernel's own writes plus a clock. */
   private async versionToken(): Promise<string> {
-    if (this.driver.version) return this.driver.version();
-    return `local:${this.localWrites}:${Math.floor(Date.now() / UNVERSIONED_REFRESH_MS)}`;
+    if (!this.driver.version) return `local:${this.localWrites}:${Math.floor(Date.now() / UNVERSIONED_REFRESH_MS)}`;
+    // One query asks several times (read path, keyword index, filter values, counts): the driver is asked at most
+    // once per VERSION_TTL_MS while this process writes nothing, so another process's commit shows within that
+    // (on top of the store's own read-consistency interval) and this process's own writes at once.
+    const now = performance.now();
+    const memo = this.versionMemo;
+    if (memo && memo.writes === this.localWrites && now - memo.at < VERSION_TTL_MS) return memo.token;
+    const token = this.driver.version();
+    this.versionMemo = { token, at: now, writes: this.localWrites };
+    token.catch(() => {
+      if (this.versionMemo?.token === token) this.versionMemo = null;
+    });
+    return token;
   }
 
   /** Distinct stored values of every field (from the driver's facet counts), once per index version. */
