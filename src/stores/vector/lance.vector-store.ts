@@ -91,6 +91,8 @@ class LanceDriver implements VectorStoreDriver {
   /** attribute field -> column, from the manifest last read or written. */
   private columns: Record<string, string> = {};
   private updatedAt = '';
+  /** Reads see another process's commits within readConsistencyInterval (1 s): a version 200 ms old is as good. */
+  readonly versionReuseMs = 200;
   private snapshot: { version: number; items: { id: string; attributes: Attributes }[] } | null = null;
   /** Set when a writer lock this process held was lost (its folder removed or not refreshed in time). */
   private lockLost: Error | null = null;

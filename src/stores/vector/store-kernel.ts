@@ -49,6 +49,11 @@ export interface VectorStoreDriver extends Pick<VectorStore, 'location' | 'scan'
   /** The stored manifest (read again from the store), or null when the store was never indexed. */
   loadManifest(): Promise<StoreManifest | null>;
   /**
+   * How long one answer of `version()` may serve the kernel while this process writes nothing (default 0: asked
+   * every time), for stores whose reads are only consistent to an interval anyway.
+   */
+  readonly versionReuseMs?: number;
+  /**
    * Reads the stored manifest, asks `decide`, and writes its answer: on the first bind it creates the storage (table,
    * collection, index) for the model's dimension, and it adds what new attribute fields need (columns, payload
    * indexes). Drivers whose technology can, do this atomically (Postgres: one transaction under a lock).
@@ -94,8 +99,6 @@ interface KeywordSnapshot {
  * values after at most this long; their own writes at once.
  */
 const UNVERSIONED_REFRESH_MS = 60_000;
-/** How long one answer of the driver's version token serves (see versionToken). */
-const VERSION_TTL_MS = 200;
 
 /** Attribute fields the records use that the index does not know yet. */
 export function newAttributeFields(records: readonly IndexedRecord[], known: readonly string[]): string[] {
@@ -156,7 +159,8 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     private readonly options: KernelOptions = {},
   ) {
     const { version, optimize, createAnnIndex, drop } = driver;
-    if (version) this.version = () => version.call(driver);
+    // Through the short-lived memo of versionToken: the search service asks once per query for its cache key.
+    if (version) this.version = () => this.versionToken();
     if (optimize) this.optimize = async () => ((await this.current()) ? optimize.call(driver) : undefined);
     if (createAnnIndex)
       this.createAnnIndex = async () => {
@@ -266,12 +270,14 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
   /** A token that changes with the index content: the driver's, or this kernel's own writes plus a clock. */
   private async versionToken(): Promise<string> {
     if (!this.driver.version) return `local:${this.localWrites}:${Math.floor(Date.now() / UNVERSIONED_REFRESH_MS)}`;
-    // One query asks several times (read path, keyword index, filter values, counts): the driver is asked at most
-    // once per VERSION_TTL_MS while this process writes nothing, so another process's commit shows within that
-    // (on top of the store's own read-consistency interval) and this process's own writes at once.
+    // One query asks several times (read path, keyword index, filter values, counts): a driver that allows it is
+    // asked at most once per versionReuseMs while this process writes nothing, so another process's commit shows
+    // within that (on top of the store's own read consistency) and this process's own writes at once.
+    const ttl = this.driver.versionReuseMs ?? 0;
+    if (ttl <= 0) return this.driver.version();
     const now = performance.now();
     const memo = this.versionMemo;
-    if (memo && memo.writes === this.localWrites && now - memo.at < VERSION_TTL_MS) return memo.token;
+    if (memo && memo.writes === this.localWrites && now - memo.at < ttl) return memo.token;
     const token = this.driver.version();
     this.versionMemo = { token, at: now, writes: this.localWrites };
     token.catch(() => {
