@@ -101,6 +101,34 @@ describe('VectorStoreKernel', () => {
     expect({ scans: driver.scans, facetReads: driver.facetReads }).toEqual(before);
   });
 
+  it("a server's own writes reach its keyword index in place; another process's writes rebuild it from the store", async () => {
+    class CountingDriver extends MemoryDriver {
+      scans = 0;
+      override async *scan(options: { batchSize: number; withVector: boolean }) {
+        this.scans++;
+        yield* super.scan(options);
+      }
+    }
+    const driver = new CountingDriver();
+    const server = new VectorStoreKernel(driver);
+    await server.bindModel(model(), ['colour']);
+    await server.upsert([rec('red-dress', [1, 0, 0, 0], { colour: 'Red' }), rec('blue-shirt', [0, 1, 0, 0], { colour: 'Blue' })]);
+    await server.prepareReads({ keywords: true });
+    const scans = driver.scans;
+    const words = async (text: string) => (await server.keywordSearch({ text })).ranked.map((h) => h.id).sort();
+    await server.upsert([{ ...rec('green-dress', [0, 0, 1, 0], { colour: 'Green' }), title: 'green dress' }, { ...rec('red-dress', [1, 0, 0, 0], { colour: 'Red' }), title: 'red gown' }]);
+    expect(await words('dress')).toEqual(['green-dress']);
+    expect(await words('gown')).toEqual(['red-dress']);
+    expect(await server.delete(['blue-shirt'])).toBe(1);
+    expect(await words('blue')).toEqual([]);
+    expect(driver.scans).toBe(scans);
+    // Another process (a second kernel on the same driver) writes: the server's index is built again from the store.
+    const other = new VectorStoreKernel(driver);
+    await other.upsert([{ ...rec('pink-dress', [0, 0, 0, 1], { colour: 'Pink' }), title: 'pink dress' }]);
+    expect(await words('dress')).toEqual(['green-dress', 'pink-dress']);
+    expect(driver.scans).toBeGreaterThan(scans);
+  });
+
   it('a reader keeps refusing another model, also for an index another process writes after it started', async () => {
     const shared = new MemoryDriver();
     const server = new VectorStoreKernel(shared);

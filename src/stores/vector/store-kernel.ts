@@ -370,23 +370,65 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     }
     checkRecordDimensions(records, manifest.model.dimension);
     const unique = lastPerId(records);
+    // A server's copies (in-memory read path, keyword index) follow the write; an indexer keeps none.
+    const following = this.keyword !== null || this.readPath?.loaded === true;
+    const before = following ? await this.freshVersion() : '';
     try {
       await this.driver.write(unique, manifest);
     } finally {
       this.localWrites++;
     }
-    if (this.readPath?.loaded) this.readPath.wrote(unique, await this.driver.version!());
+    if (!following) return;
+    const after = await this.freshVersion();
+    if (this.readPath?.loaded) this.readPath.wrote(unique, after);
+    this.keywordFollows(before, after, { upserted: unique });
+  }
+
+  /** The driver's version now (not the memo), or the kernel's own token for stores without one. */
+  private async freshVersion(): Promise<string> {
+    this.versionMemo = null;
+    return this.versionToken();
+  }
+
+  /**
+   * This process's own write, applied in place to the keyword index when that reflects the version just before it
+   * (a write through the write API costs a few postings instead of a rebuild from a scan of the whole store);
+   * otherwise the index is built again on its next use.
+   */
+  private keywordFollows(before: string, after: string, change: { upserted?: readonly IndexedRecord[]; removed?: readonly string[] }): void {
+    const current = this.keyword;
+    if (!current || current.version !== before) return;
+    const snapshot = current.snapshot.then((s) => {
+      if (change.removed) {
+        s.index.remove(change.removed);
+        for (const id of change.removed) s.records?.delete(id);
+      }
+      if (change.upserted) {
+        s.index.upsert(change.upserted.map(({ id, title, attributes }) => ({ id, title, attributes })));
+        for (const { id, title, imageRef, attributes } of change.upserted) s.records?.set(id, { id, title, imageRef, attributes });
+      }
+      return { ...s, version: after };
+    });
+    snapshot.catch(() => {
+      if (this.keyword?.snapshot === snapshot) this.keyword = null;
+    });
+    this.keyword = { version: after, snapshot };
   }
 
   async delete(ids: string[]): Promise<number> {
     if (ids.length === 0 || !(await this.current())) return 0;
     let removed: number;
+    const following = this.keyword !== null || this.readPath?.loaded === true;
+    const before = following ? await this.freshVersion() : '';
     try {
       removed = await this.driver.remove(ids);
     } finally {
       this.localWrites++;
     }
-    if (this.readPath?.loaded) this.readPath.removed(ids, await this.driver.version!());
+    if (!following) return removed;
+    const after = await this.freshVersion();
+    if (this.readPath?.loaded) this.readPath.removed(ids, after);
+    this.keywordFollows(before, after, { removed: ids });
     return removed;
   }
 
