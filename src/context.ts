@@ -9,7 +9,7 @@ import type { Embedder } from './model/embedder.js';
 import { AppError } from './errors/app-error.js';
 import { noIndexError, redactUrl } from './stores/vector/model-guard.js';
 import { openVectorStore, storeUrl, type OpenStoreOptions } from './stores/vector/open-store.js';
-import type { VectorStore } from './stores/vector/vector-store.js';
+import type { IntegrityReport, VectorStore } from './stores/vector/vector-store.js';
 import type { InMemoryReads } from './stores/vector/store-kernel.js';
 import type { ReadPathState } from './stores/vector/memory-index/memory.read-path.js';
 import { openImageStore } from './stores/images/open-image-store.js';
@@ -149,17 +149,35 @@ async function assembleContext(config: Config, options: BuildContextOptions, { r
   // Only a server keeps the index in memory: one CLI search is answered faster by the store itself.
   const store = await openVectorStore({ ...storeOptions(config), inMemory: requireIndex ? undefined : inMemoryReads(config) });
   if (requireIndex) await requireManifest(store);
+  // A server loads the model, checks the index and reads it into memory side by side: file reads, LanceDB scans
+  // and ONNX Runtime's work on another core overlap the JS thread's part of each (cold start, issue 11).
   // One ONNX Runtime thread per query unless configured: measured on 2 cores (src/bench/encoder-threads.ts), it
   // costs the least CPU per query and leaves the other core to concurrent requests; indexing keeps all cores.
-  const model = await closing(store, () => loadEmbedder({ ...modelOptions(config, options.onDownloadProgress), threads: config.threads ?? QUERY_THREADS }));
+  const loading = loadEmbedder({ ...modelOptions(config, options.onDownloadProgress), threads: config.threads ?? QUERY_THREADS });
+  // A server checks what it is about to serve (the store's own quick checks: file checksums, manifest against
+  // data), so a damaged index is refused at start instead of answering with products missing; it also builds the
+  // keyword index and the facet order before it is ready (a one-off CLI search does neither).
+  const checking = requireIndex ? Promise.resolve(null) : store.verify?.({ deep: false }) ?? Promise.resolve(null);
+  const preparing = store.prepareReads?.({ keywords: !requireIndex }) ?? Promise.resolve(null);
+  const [loaded, checked, prepared] = await Promise.allSettled([loading, checking, preparing]);
+  if (loaded.status === 'rejected') {
+    await store.close();
+    throw loaded.reason;
+  }
+  const model = loaded.value;
   // Every encoding of the server (queries, the write API's photos) waits in one bounded queue: OVERLOADED beyond it.
   const embedder = queuedEmbedder(model, { concurrency: config.encodeConcurrency, queue: config.encodeQueue });
-  const manifest = await closing(embedder, () => closing(store, () => store.expectModel(embedder.manifest)));
-  // A server checks what it is about to serve (the store's own quick checks: file checksums, manifest against
-  // data), so a damaged index is refused at start instead of answering with products missing.
-  if (manifest && !requireIndex) await closing(embedder, () => closing(store, () => refuseDamaged(store)));
-  // A server (not a one-off CLI search) also builds the keyword index and the facet order before it is ready.
-  await closing(embedder, () => closing(store, async () => store.prepareReads?.({ keywords: !requireIndex })));
+  // The refusals in the order they were made one after the other: another model's index, then damage, then a read
+  // that failed.
+  await closing(embedder, () =>
+    closing(store, async () => {
+      const manifest = await store.expectModel(embedder.manifest);
+      // A store that was never indexed has nothing to check (its check answers NO_INDEX): it serves empty.
+      if (manifest && checked.status === 'rejected') throw checked.reason;
+      if (manifest && checked.status === 'fulfilled' && checked.value) refuseDamaged(store, checked.value);
+      if (prepared.status === 'rejected') throw prepared.reason;
+    }),
+  );
   const metrics = options.metrics ?? createMetrics({ indexSize: () => store.count() });
   const instrumentation = observedInstrumentation(metrics);
   const limits = searchLimits(config);
@@ -175,6 +193,9 @@ async function assembleContext(config: Config, options: BuildContextOptions, { r
     },
   );
   if (!requireIndex) await closing(embedder, () => closing(store, () => search.prepare()));
+  // Once ready (a timer runs after the caller has taken the context), a server that had to read the whole store
+  // saves its in-memory copy beside the index, so that the next start reads one file instead.
+  if (!requireIndex) setTimeout(() => void store.saveReadCopy?.().catch(() => undefined), 0);
   return {
     config,
     limits,
@@ -205,10 +226,9 @@ async function assembleContext(config: Config, options: BuildContextOptions, { r
   };
 }
 
-/** INDEX_CORRUPT when the store's quick integrity checks find a problem. */
-async function refuseDamaged(store: VectorStore): Promise<void> {
-  const report = await store.verify?.({ deep: false });
-  if (!report || report.ok) return;
+/** INDEX_CORRUPT when the store's quick integrity checks found a problem. */
+function refuseDamaged(store: VectorStore, report: IntegrityReport): void {
+  if (report.ok) return;
   throw new AppError(
     'INDEX_CORRUPT',
     `the index in ${store.location.label} is damaged: ${report.problems.slice(0, 3).join('; ')}${report.problems.length > 3 ? ` (and ${report.problems.length - 3} more)` : ''}. ` +

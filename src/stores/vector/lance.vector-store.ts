@@ -7,6 +7,7 @@
 // files of an old one); a reader re-checks the latest version at most every second and reads one version per
 // query. Cleanup after a run keeps the versions of the last KEEP_OLD_VERSIONS_MS, so a reader still on an older one
 // finds its files; a read that loses the race anyway moves to the latest version and is tried once more.
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -22,12 +23,18 @@ import { attributeColumns, VectorStoreKernel, type InMemoryReads, type ManifestD
 import type { StoredHit, StoredItem, StoredRecord } from './vector-store.js';
 import { lockDataDir, type WriterLock } from './writer-lock.js';
 import { FileChecksums } from './file-checksums.js';
+import { CopyFile } from './memory-index/copy-file.js';
 
 const TABLE = 'products';
 /** Query settings of LanceDB's own ANN index (when `vitrine index --ann` built one). */
 export const LANCE_ANN = { ef: 256, nprobes: 4, refineFactor: 4 };
 const MANIFEST_FILE = 'manifest.json';
 const CHECKSUM_FILE = 'checksums.json';
+/**
+ * A server's in-memory copy, saved (memory-index/copy-file.ts). Outside the table's folders, so neither the file
+ * checksums nor LanceDB see it; a cache only, keyed by the table version and the fingerprint below.
+ */
+export const COPY_FILE = 'memory-copy.bin';
 /**
  * Old versions kept by the cleanup that ends an indexing run. Readers move to a new version within a second
  * (readConsistencyInterval) and a query on the old one finishes in far less than this; older versions' files go.
@@ -516,6 +523,26 @@ class LanceDriver implements VectorStoreDriver {
       throw lanceError(e, 'building the ANN index', this.dataDir);
     }
     await this.recordChecksums();
+  }
+
+  /**
+   * The saved copy's file, and the fingerprint that keys it with the version: the manifest and the recorded file
+   * checksums (which name every data file: LanceDB gives each new file a new random name), so that a table put in
+   * place by hand at an equal version number does not match a copy of another.
+   */
+  savedCopy(): { file: CopyFile; fingerprint(): Promise<string> } {
+    return {
+      file: new CopyFile(path.join(this.dataDir, COPY_FILE)),
+      fingerprint: async () => {
+        const hash = createHash('sha256');
+        for (const name of [MANIFEST_FILE, CHECKSUM_FILE]) {
+          hash.update(`${name}\0`);
+          hash.update(await readFile(path.join(this.dataDir, name)).catch(() => Buffer.from('missing')));
+          hash.update('\0');
+        }
+        return hash.digest('hex');
+      },
+    };
   }
 
   searchSettings(): string {

@@ -23,7 +23,7 @@ import { checkModel, checkQueryDimension, checkRecordDimensions, noIndexError, t
 import { KeywordIndex } from './keyword-index.js';
 import type { IntegrityReport, KeywordSearchOptions, KeywordSearchResult, StoredHit, StoredRecord, VectorSearchOptions, VectorStore } from './vector-store.js';
 import { noWriterLock, type WriterLock } from './writer-lock.js';
-import { MemoryReadPath, type MemoryReadPathOptions, type ReadPathState } from './memory-index/memory.read-path.js';
+import { MemoryReadPath, type MemoryReadPathOptions, type ReadPathSource, type ReadPathState } from './memory-index/memory.read-path.js';
 
 /** What the kernel asks a driver for: the best `limit` candidates of a query, in any order. */
 export interface NearestQuery {
@@ -82,6 +82,8 @@ export interface VectorStoreDriver extends Pick<VectorStore, 'location' | 'scan'
   allContentHashes?(): Promise<Map<string, string>>;
   /** The store's own search and its approximate-search settings, in words. */
   searchSettings?(): string;
+  /** Where a server's in-memory copy is saved between runs (memory-index/copy-file.ts); absent: never saved. */
+  savedCopy?(): NonNullable<ReadPathSource['savedCopy']>;
 }
 
 /**
@@ -195,6 +197,7 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
           for await (const batch of driver.scan({ batchSize: 10_000, withVector: false })) for (const r of batch) out.set(r.id, r.contentHash);
           return out;
         },
+        savedCopy: driver.savedCopy?.(),
       },
       { ...this.options.inMemory, dim: manifest.model.dimension },
     );
@@ -210,6 +213,14 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     // builds them before it reports ready rather than in its first query (1.2-1.6 s on the full catalog).
     if (options.keywords) await Promise.all([this.keywordSnapshot(), this.storedValues(manifest)]);
     return state;
+  }
+
+  /**
+   * Saves the in-memory copy beside the index when the store keeps one and it changed since it was last saved or
+   * loaded (a server calls it once ready, so that the next start reads one file instead of the whole store).
+   */
+  async saveReadCopy(): Promise<void> {
+    await this.readPath?.saveCopy();
   }
 
   /** Where searches are answered now: the in-memory copy's state, or null when the store answers them itself. */
@@ -321,17 +332,24 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     const records = new Map<string, Omit<StoredHit, 'score'>>();
     const documents: { id: string; title: string; attributes: Attributes }[] = [];
     const distinct = new Map<string, Set<string>>();
-    for await (const batch of this.driver.scan({ batchSize: 5000, withVector: false })) {
-      for (const { id, title, imageRef, attributes } of batch) {
-        documents.push({ id, title, attributes });
-        if (keepRecords) records.set(id, { id, title, imageRef, attributes });
-        for (const [field, value] of Object.entries(attributes)) {
-          let values = distinct.get(field);
-          if (!values) distinct.set(field, (values = new Set()));
-          values.add(value);
+    const add = (id: string, title: string, attributes: Attributes) => {
+      documents.push({ id, title, attributes });
+      for (const [field, value] of Object.entries(attributes)) {
+        let values = distinct.get(field);
+        if (!values) distinct.set(field, (values = new Set()));
+        values.add(value);
+      }
+    };
+    // The in-memory copy at this very version holds every word already: no second pass over the store.
+    const copy = keepRecords ? null : this.readPath;
+    if (copy?.loaded && copy.state().version === version) copy.forEachDocument(add);
+    else
+      for await (const batch of this.driver.scan({ batchSize: 5000, withVector: false })) {
+        for (const { id, title, imageRef, attributes } of batch) {
+          add(id, title, attributes);
+          if (keepRecords) records.set(id, { id, title, imageRef, attributes });
         }
       }
-    }
     // The words of the fields a shopper would filter by: not the split, a year or identifiers.
     const fields = defaultFacetFields({
       fields: [...distinct.keys()],

@@ -155,6 +155,11 @@ export interface VectorStore {
   prepareReads?(options?: { keywords?: boolean }): Promise<ReadPathState | null>;
   /** Where searches are answered now (for /readyz): the in-memory copy's state, or null. */
   readState?(): ReadPathState | null;
+  /**
+   * Saves the in-memory copy beside the index (where the store keeps one and can save it) when it changed since it
+   * was saved or loaded, so that the next server start reads one file instead of the whole store. Best effort.
+   */
+  saveReadCopy?(): Promise<void>;
   /** The store's own search and its approximate-search settings, in words (for /readyz and `vitrine info`). */
   searchSettings?(): string | undefined;
   /** Deletes the whole index, manifest included (tests, benches, starting over); absent where a folder is simply removed. */

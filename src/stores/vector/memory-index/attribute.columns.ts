@@ -22,6 +22,14 @@ interface Column {
   bitmaps: Map<number, Bitmap>;
 }
 
+/** A column as a saved copy holds it (memory-index/copy-file.ts): its values (code - 1 -> value), one code per row. */
+export interface SavedColumn {
+  field: string;
+  values: string[];
+  /** 0: no value. */
+  codes: Uint32Array;
+}
+
 export class AttributeColumns {
   private readonly columns = new Map<string, Column>();
   private capacity: number;
@@ -92,11 +100,55 @@ export class AttributeColumns {
     for (const c of this.columns.values()) this.assign(c, row, 0);
   }
 
+  /** Every column over the listed rows, in that order (a saved copy's columns, rows compacted). */
+  saved(rows: Int32Array): SavedColumn[] {
+    return [...this.columns].map(([field, c]) => {
+      const codes = new Uint32Array(rows.length);
+      for (let i = 0; i < rows.length; i++) codes[i] = c.codes[rows[i]];
+      return { field, values: c.values.slice(), codes };
+    });
+  }
+
+  /**
+   * Takes saved columns for rows 0..rows-1 at once (a saved copy's), replacing every column held: no per-row work
+   * beyond one count per code. Throws on a code outside a column's values.
+   */
+  restore(saved: readonly SavedColumn[], rows: number): void {
+    this.reserve(rows);
+    this.columns.clear();
+    for (const s of saved) {
+      if (s.codes.length < rows) throw new RangeError(`column ${s.field} holds ${s.codes.length} rows, not ${rows}`);
+      const codes = new Uint32Array(this.capacity);
+      codes.set(s.codes.subarray(0, rows));
+      const counts = new Array<number>(s.values.length + 1).fill(0);
+      for (let r = 0; r < rows; r++) {
+        const code = codes[r];
+        if (code > s.values.length) throw new RangeError(`column ${s.field} has code ${code} for ${s.values.length} values`);
+        counts[code]++;
+      }
+      counts[0] = 0;
+      this.columns.set(s.field, { values: s.values.slice(), codeOf: new Map(s.values.map((v, i) => [v, i + 1])), codes, counts, bitmaps: new Map() });
+    }
+  }
+
   /** The row's attributes as stored (for tests and lookups). */
   get(row: number): Attributes {
     const out: Attributes = {};
     for (const [field, c] of this.columns) if (c.codes[row] !== 0) out[field] = c.values[c.codes[row] - 1];
     return out;
+  }
+
+  /** A reader of many rows' attributes (the columns looked up once, not per row); the same objects as get(). */
+  rowReader(): (row: number) => Attributes {
+    const columns = [...this.columns].map(([field, c]) => ({ field, values: c.values, codes: c.codes }));
+    return (row) => {
+      const out: Attributes = {};
+      for (const c of columns) {
+        const code = c.codes[row];
+        if (code !== 0) out[c.field] = c.values[code - 1];
+      }
+      return out;
+    };
   }
 
   /** Rows holding one of `values` in `field`, as a bitmap over `rows` rows. */

@@ -3,10 +3,13 @@
 // version. The store stays the truth and its own search the reference: the copy is loaded from it, follows this
 // process's writes as they are made, and catches up with another process's writes by comparing content hashes
 // (only changed products are read again), swapping in each new state at once so a reader never sees a mix.
+// Where the source can keep a saved copy (copy-file.ts), a first load reads that file instead of the store when it
+// was saved at exactly the store's current version and fingerprint, and a copy loaded from the store is saved.
 import type { NormalizedFilters } from '../../../domain/filters.js';
-import type { Facets } from '../../../domain/types.js';
+import type { Attributes, Facets } from '../../../domain/types.js';
 import type { StoredHit, StoredRecord } from '../vector-store.js';
 import type { AnnIndexFactory } from './ann-index.js';
+import type { CopyFile, SavedCopy } from './copy-file.js';
 import { MemoryVectorIndex, type SearchPath } from './memory.vector-index.js';
 
 /** What the read path needs from a store driver. */
@@ -21,6 +24,11 @@ export interface ReadPathSource {
   hashes(): Promise<Map<string, string>>;
   /** Records held (to size the matrix once instead of growing it by doubling). */
   count(): Promise<number>;
+  /**
+   * Where the copy is saved between runs, and a fingerprint of the store's files that keys it together with the
+   * version (a copy is used only when both match); absent: nothing is saved.
+   */
+  savedCopy?: { file: CopyFile; fingerprint(): Promise<string> };
 }
 
 export interface MemoryReadPathOptions {
@@ -60,8 +68,14 @@ const SCAN_BATCH = 10_000;
 /** Above this share of changed products a catch-up reloads everything instead of reading products one by one. */
 const RELOAD_SHARE = 0.25;
 
+/** The key a saved copy of the store at `version` carries. */
+const copyKey = (version: string, fingerprint: string) => `${version}|${fingerprint}`;
+
 export class MemoryReadPath {
   private current: Snapshot | null = null;
+  /** The version last saved to (or loaded from) the copy file. */
+  private savedVersion: string | null = null;
+  private saving: Promise<void> | null = null;
   private syncing: Promise<void> | null = null;
   private lastError: unknown = null;
 
@@ -125,20 +139,92 @@ export class MemoryReadPath {
   }
 
   private async load(version: string): Promise<Snapshot> {
-    // A few rows to spare for writes that land while loading; later writes grow the matrix by doubling.
-    const capacity = Math.max(1024, Math.ceil((await this.source.count()) * 1.01));
-    const index = await MemoryVectorIndex.create({ dim: this.options.dim, capacity, threads: this.options.threads, ann: this.options.ann });
-    const snapshot: Snapshot = { index, payload: new Map(), version };
-    for await (const batch of this.source.scan({ batchSize: SCAN_BATCH, withVector: true })) this.apply(snapshot, batch);
+    const snapshot = (await this.loadSaved(version)) ?? (await this.loadFromStore(version));
+    const { index } = snapshot;
     if (this.options.ann && index.size >= this.options.annMinProducts) await index.buildAnn();
     const previous = this.current;
     if (previous && previous !== snapshot) setImmediate(() => void previous.index.close());
     return snapshot;
   }
 
+  /** Every record read from the store. */
+  private async loadFromStore(version: string): Promise<Snapshot> {
+    // A few rows to spare for writes that land while loading; later writes grow the matrix by doubling.
+    const capacity = Math.max(1024, Math.ceil((await this.source.count()) * 1.01));
+    const index = await MemoryVectorIndex.create({ dim: this.options.dim, capacity, threads: this.options.threads, ann: this.options.ann });
+    const snapshot: Snapshot = { index, payload: new Map(), version };
+    for await (const batch of this.source.scan({ batchSize: SCAN_BATCH, withVector: true })) this.apply(snapshot, batch);
+    return snapshot;
+  }
+
+  /** The saved copy, when there is one of the store at exactly this version and fingerprint; null otherwise. */
+  private async loadSaved(version: string): Promise<Snapshot | null> {
+    const saved = this.source.savedCopy;
+    if (!saved) return null;
+    // The same few rows to spare as a load from the store, read into the matrix's own buffer.
+    const spare = (rows: number) => Math.max(1024, Math.ceil(rows * 1.01)) - rows;
+    const key = copyKey(version, await saved.fingerprint());
+    const copy = await saved.file.read({ key, dim: this.options.dim, spareRows: spare }).catch(() => null);
+    if (!copy) return null;
+    let index: MemoryVectorIndex;
+    try {
+      const capacity = copy.rows.ids.length + spare(copy.rows.ids.length);
+      index = await MemoryVectorIndex.fromSaved({ dim: this.options.dim, capacity, threads: this.options.threads, ann: this.options.ann }, copy.rows);
+    } catch {
+      // Rows that do not add up (a file written by a faulty build): read the store instead.
+      return null;
+    }
+    const { ids } = copy.rows;
+    const { titles, imageRefs, contentHashes } = copy.payload;
+    const payload = new Map<string, Payload>();
+    for (let i = 0; i < ids.length; i++) payload.set(ids[i], { title: titles[i], imageRef: imageRefs[i], contentHash: contentHashes[i] });
+    this.savedVersion = version;
+    return { index, payload, version };
+  }
+
+  /**
+   * Saves the copy as it is now, when the source keeps one and it was not saved at this version yet (a server calls
+   * it once it is ready: a start that had to read the store leaves a copy for the next one). Best effort: a data dir
+   * that cannot be written only means the next start reads the store again.
+   */
+  async saveCopy(): Promise<void> {
+    const saved = this.source.savedCopy;
+    const s = this.current;
+    if (!saved || !s || this.saving || s.version === this.savedVersion) return this.saving ?? undefined;
+    const version = s.version;
+    this.saving = (async () => {
+      const fingerprint = await saved.fingerprint();
+      // Taken in one synchronous step after the last await: the rows, payloads and version of one state.
+      if (this.current !== s || s.version !== version) return;
+      const copy = this.copyOf(s, copyKey(version, fingerprint));
+      await saved.file.write(copy);
+      this.savedVersion = version;
+    })()
+      .catch(() => undefined)
+      .finally(() => (this.saving = null));
+    return this.saving;
+  }
+
+  private copyOf(s: Snapshot, key: string): SavedCopy {
+    const rows = s.index.saved();
+    const payloads = rows.ids.map((id) => s.payload.get(id)!);
+    return {
+      key,
+      dim: this.options.dim,
+      rows,
+      payload: { titles: payloads.map((p) => p.title), imageRefs: payloads.map((p) => p.imageRef), contentHashes: payloads.map((p) => p.contentHash) },
+    };
+  }
+
   private apply(s: Snapshot, records: readonly StoredRecord[]): void {
     s.index.upsert(records.map((r) => ({ id: r.id, vector: r.vector!, attributes: r.attributes })));
     for (const r of records) s.payload.set(r.id, { title: r.title, imageRef: r.imageRef, contentHash: r.contentHash });
+  }
+
+  /** Every product's id, title and attributes, in row order (the keyword index is built from them). */
+  forEachDocument(fn: (id: string, title: string, attributes: Attributes) => void): void {
+    const s = this.snapshot();
+    s.index.forEachProduct((id, attributes) => fn(id, s.payload.get(id)!.title, attributes));
   }
 
   /** This process's own write, made to the store just now: the copy follows it at once. */
@@ -202,6 +288,7 @@ export class MemoryReadPath {
 
   async close(): Promise<void> {
     await this.syncing?.catch(() => undefined);
+    await this.saving;
     await this.current?.index.close();
     this.current = null;
   }

@@ -10,7 +10,7 @@
 //   const hits = await index.search({ vector: query, k: 8, filters: normalizeFilters({ gender: 'Men' }, ['gender']) });
 import type { NormalizedFilters } from '../../../domain/filters.js';
 import type { Attributes, Facets } from '../../../domain/types.js';
-import { AttributeColumns } from './attribute.columns.js';
+import { AttributeColumns, type SavedColumn } from './attribute.columns.js';
 import { MatrixScorer, dot64, float32ErrorBound } from './matrix.scorer.js';
 import { cardinality, clearBit, forEachRow, grown, hasBit, newBitmap, rowsOf, setBit, type Bitmap } from './row.bitmap.js';
 import type { AnnIndex, AnnIndexFactory } from './ann-index.js';
@@ -57,6 +57,14 @@ export interface MemoryIndexOptions {
   ann?: AnnIndexFactory;
   /** With an ANN index: filters keeping fewer rows than this share are searched exactly (default 0.05). */
   annMinShare?: number;
+}
+
+/** The live rows of an index, compacted in row order: what a saved copy holds (memory-index/copy-file.ts). */
+export interface SavedRows {
+  ids: string[];
+  /** ids.length x dim, row-major. */
+  vectors: Float32Array;
+  columns: SavedColumn[];
 }
 
 const INITIAL_CAPACITY = 1024;
@@ -135,6 +143,61 @@ export class MemoryVectorIndex {
   static async create(options: MemoryIndexOptions): Promise<MemoryVectorIndex> {
     const scorer = await MatrixScorer.create({ dim: options.dim, threads: options.threads });
     return new MemoryVectorIndex(options.dim, scorer, options);
+  }
+
+  /**
+   * An index holding `saved` (rows in its order), built in bulk: no per-row upsert (about 0.5 s on the 44k catalog).
+   * It takes over the buffer of `saved.vectors` as its matrix when that starts at offset 0 and has room for
+   * `capacity` rows (the caller must not write to it after); otherwise it copies. Throws on a repeated id or rows
+   * that do not add up.
+   */
+  static async fromSaved(options: MemoryIndexOptions, saved: SavedRows): Promise<MemoryVectorIndex> {
+    const n = saved.ids.length;
+    const dim = options.dim;
+    if (saved.vectors.length !== n * dim) throw new RangeError(`${saved.vectors.length} vector values for ${n} rows of ${dim} dims`);
+    const capacity = Math.max(options.capacity ?? INITIAL_CAPACITY, n);
+    const index = await MemoryVectorIndex.create({ ...options, capacity });
+    const { buffer, byteOffset } = saved.vectors;
+    // A buffer with room for every row (copy-file.ts reads the vectors into one) becomes the matrix as it is: the
+    // 46 MB of the 44k catalog are not allocated and copied twice.
+    if (byteOffset === 0 && buffer.byteLength >= capacity * dim * 4 && buffer instanceof ArrayBuffer) index.matrix = new Float32Array(buffer, 0, capacity * dim);
+    else index.matrix.set(saved.vectors);
+    for (let row = 0; row < n; row++) {
+      const id = saved.ids[row];
+      if (index.rowOf.has(id)) {
+        await index.close();
+        throw new RangeError(`id ${id} is saved twice`);
+      }
+      index.rowOf.set(id, row);
+    }
+    index.ids = saved.ids.slice();
+    index.rows = n;
+    for (let w = 0; w < n >>> 5; w++) index.alive[w] = 0xffffffff;
+    for (let row = n & ~31; row < n; row++) setBit(index.alive, row);
+    let maxSquared = 0;
+    const m = index.matrix;
+    for (let row = 0; row < n; row++) {
+      let norm = 0;
+      for (let j = row * dim, end = j + dim; j < end; j++) norm += m[j] * m[j];
+      if (norm > maxSquared) maxSquared = norm;
+    }
+    index.maxRowNorm = Math.sqrt(maxSquared);
+    try {
+      index.columns.restore(saved.columns, n);
+    } catch (e) {
+      await index.close();
+      throw e;
+    }
+    return index;
+  }
+
+  /** The live rows, compacted in row order (ids, vectors, columns), for a saved copy. */
+  saved(): SavedRows {
+    const live = rowsOf(this.alive).filter((row) => row < this.rows);
+    const vectors = new Float32Array(live.length * this.dim);
+    if (live.length === this.rows) vectors.set(this.matrix.subarray(0, this.rows * this.dim));
+    else for (let i = 0; i < live.length; i++) vectors.set(this.matrix.subarray(live[i] * this.dim, (live[i] + 1) * this.dim), i * this.dim);
+    return { ids: Array.from(live, (row) => this.ids[row]!), vectors, columns: this.columns.saved(live) };
   }
 
   /** Live products. */
@@ -401,6 +464,14 @@ export class MemoryVectorIndex {
   attributesOf(id: string): Attributes | null {
     const row = this.rowOf.get(id);
     return row === undefined ? null : this.columns.get(row);
+  }
+
+  /** Every live product's id and attributes, in row order (faster than attributesOf per id for all of them). */
+  forEachProduct(fn: (id: string, attributes: Attributes) => void): void {
+    const attributesOf = this.columns.rowReader();
+    forEachRow(this.alive, (row) => {
+      if (row < this.rows) fn(this.ids[row]!, attributesOf(row));
+    });
   }
 
   /** Ids of the live products, in row order. */
