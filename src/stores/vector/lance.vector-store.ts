@@ -37,7 +37,7 @@ const CHECKSUM_FILE = 'checksums.json';
 export const COPY_FILE = 'memory-copy.bin';
 /**
  * Old versions kept by the cleanup that ends an indexing run. Readers move to a new version within a second
- * (readConsistencyInterval) and a query on the old one finishes in far less than this; older versions' files go.
+ * (readConsistencyInterval plus versionReuseMs) and a query on the old one finishes in far less than this; older versions' files go.
  */
 const KEEP_OLD_VERSIONS_MS = 60_000;
 /** A file of the version being read is gone (cleaned up by a writer): reading the latest version mends it. */
@@ -98,7 +98,10 @@ class LanceDriver implements VectorStoreDriver {
   /** attribute field -> column, from the manifest last read or written. */
   private columns: Record<string, string> = {};
   private updatedAt = '';
-  /** Reads see another process's commits within readConsistencyInterval (1 s): a version 200 ms old is as good. */
+  /**
+   * The kernel may reuse a version token this long: with the table re-checked every half second, a server still
+   * sees another process's commit within 0.7 s (DECISIONS.md: readers catch up within a second).
+   */
   readonly versionReuseMs = 200;
   private snapshot: { version: number; items: { id: string; attributes: Attributes }[] } | null = null;
   /** Set when a writer lock this process held was lost (its folder removed or not refreshed in time). */
@@ -119,8 +122,9 @@ class LanceDriver implements VectorStoreDriver {
     if (!create && !existsSync(this.dataDir)) return null;
     try {
       if (create) await mkdir(this.dataDir, { recursive: true });
-      // Re-check the table at most every second, so a server sees writes made by `vitrine index` in another process.
-      this.db = await lancedb.connect(this.dataDir, { readConsistencyInterval: 1 });
+      // Re-check the table at most every half second, so a server sees writes made by `vitrine index` in another
+      // process within a second (plus versionReuseMs).
+      this.db = await lancedb.connect(this.dataDir, { readConsistencyInterval: 0.5 });
     } catch (e) {
       throw lanceError(e, `opening the data dir ${this.dataDir}`, this.dataDir);
     }
