@@ -43,6 +43,15 @@ export interface KeywordSearchSettings {
   prefixWeight: number;
   fuzzyWeight: number;
   /**
+   * How much a query word's expansions are weighed by how often the catalog uses them: each is multiplied by
+   * (its document count / that of the most used word the query word fits at least as well) to this power. A shopper
+   * typing "dres" means "dress" (in a thousand products) far more likely than "tres" (one edit away, in two). 0
+   * ignores document counts; exact matches are never weighed down. 0.5: on the val typo queries 0 scored 0.949
+   * precision@1 and 0.5 0.945 (three rare brand typos lost to a commoner word as close), 1 0.943; titles, attribute
+   * and brand queries alike for all three.
+   */
+  frequencyExponent: number;
+  /**
    * `and`: a product must match every query word (each fuzzily), falling back to any word when no product
    * matches all; `or`: any word, ranked by BM25.
    */
@@ -57,6 +66,7 @@ export const DEFAULT_KEYWORD_SETTINGS: Readonly<KeywordSearchSettings> = Object.
   typosInUnknownWordsOnly: true,
   prefixWeight: 0.5,
   fuzzyWeight: 0.5,
+  frequencyExponent: 0.5,
   combine: 'and',
 });
 
@@ -93,8 +103,11 @@ const NO_MATCHES: KeywordMatches = Object.freeze({
 /** BM25's usual constants (Robertson and Zaragoza): term-frequency saturation and length normalisation. */
 const K1 = 1.2;
 const B = 0.75;
-/** Words a query word may stand for by its start: "s" + prefix search would otherwise touch half the catalog. */
-const MAX_PREFIX_EXPANSIONS = 50;
+/**
+ * Words a query word may stand for by its start or within edits, the heaviest kept: a short word starts hundreds of
+ * catalog words, whose postings together would touch half the catalog.
+ */
+const MAX_EXPANSIONS = 50;
 
 /** Words that carry no product meaning; a query that must match every word would otherwise fail on them. */
 const STOP_WORDS = new Set(['a', 'an', 'and', 'for', 'from', 'in', 'of', 'on', 'or', 'the', 'to', 'with']);
@@ -182,30 +195,43 @@ export class KeywordIndex {
   }
 
   /**
-   * The index words a query word stands for, with their weights: itself (1), the words it starts (prefixWeight),
-   * and the words within its allowed edits (fuzzyWeight, scaled down by the edits).
+   * The index words a query word stands for, with their weights: itself (1), and the words it starts (prefixWeight x
+   * its share of their letters) or is within its allowed edits of (fuzzyWeight / edits), each of those weighed by
+   * how often the catalog uses it (frequencyExponent), so the common word a shopper means ranks above a rare word
+   * that happens to be one edit away. Only the `MAX_EXPANSIONS` heaviest are kept.
    */
   private expansions(word: string): Map<string, number> {
     const s = this.settings;
-    const out = new Map<string, number>();
-    if (this.terms.has(word)) out.set(word, 1);
+    const known = this.terms.has(word);
+    const channel = new Map<string, number>();
     if (word.length >= s.prefixFrom) {
-      let n = 0;
       for (const term of this.terms.atPrefix(word).keys()) {
-        if (term === word) continue;
-        if (++n > MAX_PREFIX_EXPANSIONS) break;
-        out.set(term, s.prefixWeight * (word.length / term.length));
+        if (term !== word) channel.set(term, s.prefixWeight * (word.length / term.length));
       }
     }
-    const known = this.terms.has(word);
     if (word.length > s.exactUpTo && !(s.typosInUnknownWordsOnly && known)) {
       const edits = word.length >= s.twoEditsFrom ? 2 : 1;
       for (const [term, [, distance]] of this.terms.fuzzyGet(word, edits)) {
         if (distance === 0) continue;
         const weight = s.fuzzyWeight / distance;
-        if ((out.get(term) ?? 0) < weight) out.set(term, weight);
+        if ((channel.get(term) ?? 0) < weight) channel.set(term, weight);
       }
     }
+    // Each word is weighed against the most used word the query word fits at least as well (itself when a catalog
+    // word): "dres" -> "tres" (one edit) is weighed against "dress" (one edit too), but "dres" -> "red" (two edits)
+    // is not weighed against "dress", and a common two-edit neighbour cannot push down a rarer closer word either.
+    const documents = (term: string) => this.terms.get(term)!.rows.length;
+    const byFit = [...channel].sort((a, b) => b[1] - a[1]);
+    const weighed: [string, number][] = [];
+    let mostUsed = known ? documents(word) : 0;
+    for (let i = 0; i < byFit.length; ) {
+      let j = i;
+      while (j < byFit.length && byFit[j][1] === byFit[i][1]) mostUsed = Math.max(mostUsed, documents(byFit[j++][0]));
+      for (; i < j; i++) weighed.push([byFit[i][0], byFit[i][1] * (documents(byFit[i][0]) / mostUsed) ** s.frequencyExponent]);
+    }
+    weighed.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const out = new Map<string, number>(known ? [[word, 1]] : []);
+    for (const [term, weight] of weighed.slice(0, MAX_EXPANSIONS)) out.set(term, weight);
     return out;
   }
 
@@ -233,20 +259,22 @@ export class KeywordIndex {
       const touched: number[] = [];
       for (const [term, weight] of expansions) {
         const postings = this.terms.get(term)!;
-        const df = postings.rows.length;
-        const idf = Math.log(1 + (this.liveCount - df + 0.5) / (df + 0.5));
-        for (let i = 0; i < df; i++) {
+        for (let i = 0; i < postings.rows.length; i++) {
           const row = postings.rows[i];
           if (!this.live[row]) continue;
           const tf = postings.counts[i];
-          const score = weight * idf * ((tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * this.lengths[row]) / avgLength)));
+          const score = weight * ((tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * this.lengths[row]) / avgLength)));
           // A query word counts once per product: its best matching index word.
           if (best[row] === 0) touched.push(row);
           if (score > best[row]) best[row] = score;
         }
       }
+      // One IDF per query word, over the products any of its expansions match: a rare word among them (a typo
+      // neighbour, a brand that starts the same) cannot lift its few products above those of the word meant.
+      const df = touched.length;
+      const idf = Math.log(1 + (this.liveCount - df + 0.5) / (df + 0.5));
       for (const row of touched) {
-        total[row] += best[row];
+        total[row] += idf * best[row];
         matchedWords[row]++;
         best[row] = 0;
       }
