@@ -106,6 +106,7 @@ describe('KeywordIndex', () => {
         doc('jean', 'Levis Kids Blue Solid Jean', 'Jeans'),
         ...many('adidas', 8, (i) => `ADIDAS Men ${COLOURS[i % 4]} Cap`, 'Caps'),
         doc('ahimsa', "Inkfruit Men's Ahimsa Grey T-shirt", 'Tshirts'),
+        ...many('tops', 20, (i) => `Vero Moda Women ${COLOURS[i % 4]} Top`, 'Tops'),
       ],
       ['articleType'],
     );
@@ -137,6 +138,10 @@ describe('KeywordIndex', () => {
     it('forgives a swap in a brand over a rare word as far away ("adidsa")', () => {
       expect(top('adidsa', 8).every(family('adidas'))).toBe(true);
       expect(ids(catalog, 'adidsa')).toContain('ahimsa');
+    });
+
+    it('weighs a swap of two letters as one edit: "acps" finds caps before tops (two edits, more products)', () => {
+      expect(top('acps', 8).every(family('adidas'))).toBe(true);
     });
 
     it('still reads a rare word when nothing as close is common ("fela" -> Fella, "lott" -> Lotto)', () => {

@@ -39,7 +39,10 @@ export interface KeywordSearchSettings {
    * it matches Nike alone; "nkie" is no catalog word, so it matches "nike".
    */
   typosInUnknownWordsOnly: boolean;
-  /** Weight of a word matched by its start, and of one matched within edits, against an exact match (1). */
+  /**
+   * Weight of a word matched by its start, and of one matched within edits, against an exact match (1). A swap of
+   * two neighbouring letters weighs as one edit: on the val typo queries that took precision@1 from 0.945 to 0.955.
+   */
   prefixWeight: number;
   fuzzyWeight: number;
   /**
@@ -119,6 +122,17 @@ export function keywordTerms(text: string): string[] {
     .toLowerCase()
     .split(/[^\p{L}\p{N}]+/u)
     .filter((t) => t !== '' && !STOP_WORDS.has(t));
+}
+
+/**
+ * Whether `b` is `a` with two neighbouring letters swapped ("nkie", "nike"): one slip of the fingers, weighed as one
+ * edit, though Levenshtein distance (the radix tree's) counts two.
+ */
+function isSwap(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return i + 1 < a.length && a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
 }
 
 /** One word's products: parallel lists of rows and (title-boosted) counts. */
@@ -213,7 +227,7 @@ export class KeywordIndex {
       const edits = word.length >= s.twoEditsFrom ? 2 : 1;
       for (const [term, [, distance]] of this.terms.fuzzyGet(word, edits)) {
         if (distance === 0) continue;
-        const weight = s.fuzzyWeight / distance;
+        const weight = s.fuzzyWeight / (distance === 2 && isSwap(word, term) ? 1 : distance);
         if ((channel.get(term) ?? 0) < weight) channel.set(term, weight);
       }
     }
