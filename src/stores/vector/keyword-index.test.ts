@@ -147,4 +147,67 @@ describe('KeywordIndex', () => {
       expect(afterWrites.ids().sort()).toEqual([...inSet].sort());
     }
   });
+
+  describe('weighs a word\'s expansions by how often the catalog uses them', () => {
+    // A small catalog with the shape of the real one: common words in many products, rare ones in one or two.
+    const doc = (id: string, title: string, articleType: string): KeywordDocument => ({ id, title, attributes: { articleType } });
+    const many = (prefix: string, count: number, title: (i: number) => string, articleType: string) =>
+      Array.from({ length: count }, (_, i) => doc(`${prefix}${String(i).padStart(2, '0')}`, title(i), articleType));
+    const COLOURS = ['Blue', 'Black', 'Green', 'White'];
+    const catalog = KeywordIndex.build(
+      [
+        ...many('dress', 12, (i) => `Femella Women ${COLOURS[i % 4]} Dress`, 'Dresses'),
+        ...many('red', 30, (i) => `Roadster Men Red ${i % 2 ? 'Shirt' : 'Jacket'}`, 'Shirts'),
+        doc('tres', 'Lotto Men Brown Fella Tres Shoes', 'Casual Shoes'),
+        ...many('kurta', 10, (i) => `Biba Women ${COLOURS[i % 4]} Kurta`, 'Kurtas'),
+        ...many('kurti', 4, (i) => `W Women ${COLOURS[i % 4]} Kurti`, 'Kurtis'),
+        doc('burt', 'Burt Men Grey Sweater', 'Sweaters'),
+        ...many('jeans', 15, (i) => `Pepe Jeans Men ${COLOURS[i % 4]} Jeans`, 'Jeans'),
+        doc('jeanie', 'Rockport Women Jeanie Brown Flats', 'Flats'),
+        doc('jean', 'Levis Kids Blue Solid Jean', 'Jeans'),
+        ...many('adidas', 8, (i) => `ADIDAS Men ${COLOURS[i % 4]} Cap`, 'Caps'),
+        doc('ahimsa', "Inkfruit Men's Ahimsa Grey T-shirt", 'Tshirts'),
+        ...many('tops', 20, (i) => `Vero Moda Women ${COLOURS[i % 4]} Top`, 'Tops'),
+      ],
+      ['articleType'],
+    );
+    const top = (text: string, n: number) => ids(catalog, text).slice(0, n);
+    const family = (prefix: string) => (id: string) => id.startsWith(prefix) && /\d$/.test(id);
+
+    it('"dres" finds the dresses first: a rare word one edit away ("tres") does not outrank the common word it starts', () => {
+      const found = ids(catalog, 'dres');
+      expect(found.slice(0, 12).every(family('dress'))).toBe(true);
+      // still found, below every dress; "red" (two edits, in more products) below the dresses too
+      expect(found).toContain('tres');
+      expect(found.indexOf('tres')).toBeGreaterThan(11);
+      expect(found.findIndex(family('red'))).toBeGreaterThan(11);
+    });
+
+    it('"kurt" finds kurtas and kurtis before a rare word one edit away', () => {
+      const found = ids(catalog, 'kurt');
+      expect(found.slice(0, 14).every((id) => family('kurta')(id) || family('kurti')(id))).toBe(true);
+      expect(found.indexOf('burt')).toBeGreaterThan(13);
+    });
+
+    it('keeps an exact word strongest, then the common word it starts before a rare one ("jean": jean, jeans, jeanie)', () => {
+      const found = ids(catalog, 'jean');
+      expect(found[0]).toBe('jean');
+      expect(found.slice(1, 16).every(family('jeans'))).toBe(true);
+      expect(found.indexOf('jeanie')).toBeGreaterThan(15);
+    });
+
+    it('forgives a swap in a brand over a rare word as far away ("adidsa")', () => {
+      expect(top('adidsa', 8).every(family('adidas'))).toBe(true);
+      expect(ids(catalog, 'adidsa')).toContain('ahimsa');
+    });
+
+    it('weighs a swap of two letters as one edit: "acps" finds caps before tops (two edits, more products)', () => {
+      expect(top('acps', 8).every(family('adidas'))).toBe(true);
+    });
+
+    it('still reads a rare word when nothing as close is common ("fela" -> Fella, "lott" -> Lotto)', () => {
+      expect(top('fela', 1)).toEqual(['tres']);
+      expect(top('lott', 1)).toEqual(['tres']);
+    });
+  });
 });

@@ -39,9 +39,21 @@ export interface KeywordSearchSettings {
    * it matches Nike alone; "nkie" is no catalog word, so it matches "nike".
    */
   typosInUnknownWordsOnly: boolean;
-  /** Weight of a word matched by its start, and of one matched within edits, against an exact match (1). */
+  /**
+   * Weight of a word matched by its start, and of one matched within edits, against an exact match (1). A swap of
+   * two neighbouring letters weighs as one edit: on the val typo queries that took precision@1 from 0.945 to 0.955.
+   */
   prefixWeight: number;
   fuzzyWeight: number;
+  /**
+   * How much a query word's expansions are weighed by how often the catalog uses them: each is multiplied by
+   * (its document count / that of the most used word the query word fits at least as well) to this power. A shopper
+   * typing "dres" means "dress" (in a thousand products) far more likely than "tres" (one edit away, in two). 0
+   * ignores document counts; exact matches are never weighed down. 0.5: on the val typo queries 0 scored 0.949
+   * precision@1 and 0.5 0.945 (three rare brand typos lost to a commoner word as close), 1 0.943; titles, attribute
+   * and brand queries alike for all three.
+   */
+  frequencyExponent: number;
   /**
    * `and`: a product must match every query word (each fuzzily), falling back to any word when no product
    * matches all; `or`: any word, ranked by BM25.
@@ -57,6 +69,7 @@ export const DEFAULT_KEYWORD_SETTINGS: Readonly<KeywordSearchSettings> = Object.
   typosInUnknownWordsOnly: true,
   prefixWeight: 0.5,
   fuzzyWeight: 0.5,
+  frequencyExponent: 0.5,
   combine: 'and',
 });
 
@@ -92,9 +105,14 @@ const NO_MATCHES: KeywordMatches = Object.freeze({
 
 /** BM25's usual constants (Robertson and Zaragoza): term-frequency saturation and length normalisation. */
 const K1 = 1.2;
+/** Query words whose document counts are remembered between writes (see documentsOf). */
+const MAX_REMEMBERED_WORDS = 50_000;
 const B = 0.75;
-/** Words a query word may stand for by its start: "s" + prefix search would otherwise touch half the catalog. */
-const MAX_PREFIX_EXPANSIONS = 50;
+/**
+ * Words a query word may stand for by its start or within edits, the heaviest kept: a short word starts hundreds of
+ * catalog words, whose postings together would touch half the catalog.
+ */
+const MAX_EXPANSIONS = 50;
 
 /** Words that carry no product meaning; a query that must match every word would otherwise fail on them. */
 const STOP_WORDS = new Set(['a', 'an', 'and', 'for', 'from', 'in', 'of', 'on', 'or', 'the', 'to', 'with']);
@@ -106,6 +124,17 @@ export function keywordTerms(text: string): string[] {
     .toLowerCase()
     .split(/[^\p{L}\p{N}]+/u)
     .filter((t) => t !== '' && !STOP_WORDS.has(t));
+}
+
+/**
+ * Whether `b` is `a` with two neighbouring letters swapped ("nkie", "nike"): one slip of the fingers, weighed as one
+ * edit, though Levenshtein distance (the radix tree's) counts two.
+ */
+function isSwap(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return i + 1 < a.length && a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
 }
 
 /** One word's products: parallel lists of rows and (title-boosted) counts. */
@@ -126,7 +155,9 @@ export class KeywordIndex {
   private liveCount = 0;
   /** Counts writes, so that `match`'s length norms are recomputed after one. */
   private changes = 0;
-  private work: { total: Float64Array; matchedWords: Uint16Array; best: Float64Array; lengthNorm: Float64Array; normsOf: number } | null = null;
+  private work: { total: Float64Array; matchedWords: Uint16Array; best: Float64Array; lengthNorm: Float64Array; seen: Uint8Array; normsOf: number } | null = null;
+  /** Per query word, the live products its expansions list (documentsOf), as of `changes` writes. */
+  private wordDocuments: { changes: number; counts: Map<string, number> } = { changes: -1, counts: new Map() };
 
   private constructor(
     private readonly fields: readonly string[],
@@ -187,30 +218,43 @@ export class KeywordIndex {
   }
 
   /**
-   * The index words a query word stands for, with their weights: itself (1), the words it starts (prefixWeight),
-   * and the words within its allowed edits (fuzzyWeight, scaled down by the edits).
+   * The index words a query word stands for, with their weights: itself (1), and the words it starts (prefixWeight x
+   * its share of their letters) or is within its allowed edits of (fuzzyWeight / edits), each of those weighed by
+   * how often the catalog uses it (frequencyExponent), so the common word a shopper means ranks above a rare word
+   * that happens to be one edit away. Only the `MAX_EXPANSIONS` heaviest are kept.
    */
   private expansions(word: string): Map<string, number> {
     const s = this.settings;
-    const out = new Map<string, number>();
-    if (this.terms.has(word)) out.set(word, 1);
+    const known = this.terms.has(word);
+    const channel = new Map<string, number>();
     if (word.length >= s.prefixFrom) {
-      let n = 0;
       for (const term of this.terms.atPrefix(word).keys()) {
-        if (term === word) continue;
-        if (++n > MAX_PREFIX_EXPANSIONS) break;
-        out.set(term, s.prefixWeight * (word.length / term.length));
+        if (term !== word) channel.set(term, s.prefixWeight * (word.length / term.length));
       }
     }
-    const known = this.terms.has(word);
     if (word.length > s.exactUpTo && !(s.typosInUnknownWordsOnly && known)) {
       const edits = word.length >= s.twoEditsFrom ? 2 : 1;
       for (const [term, [, distance]] of this.terms.fuzzyGet(word, edits)) {
         if (distance === 0) continue;
-        const weight = s.fuzzyWeight / distance;
-        if ((out.get(term) ?? 0) < weight) out.set(term, weight);
+        const weight = s.fuzzyWeight / (distance === 2 && isSwap(word, term) ? 1 : distance);
+        if ((channel.get(term) ?? 0) < weight) channel.set(term, weight);
       }
     }
+    // Each word is weighed against the most used word the query word fits at least as well (itself when a catalog
+    // word): "dres" -> "tres" (one edit) is weighed against "dress" (one edit too), but "dres" -> "red" (two edits)
+    // is not weighed against "dress", and a common two-edit neighbour cannot push down a rarer closer word either.
+    const documents = (term: string) => this.terms.get(term)!.rows.length;
+    const byFit = [...channel].sort((a, b) => b[1] - a[1]);
+    const weighed: [string, number][] = [];
+    let mostUsed = known ? documents(word) : 0;
+    for (let i = 0; i < byFit.length; ) {
+      let j = i;
+      while (j < byFit.length && byFit[j][1] === byFit[i][1]) mostUsed = Math.max(mostUsed, documents(byFit[j++][0]));
+      for (; i < j; i++) weighed.push([byFit[i][0], byFit[i][1] * (documents(byFit[i][0]) / mostUsed) ** s.frequencyExponent]);
+    }
+    weighed.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const out = new Map<string, number>(known ? [[word, 1]] : []);
+    for (const [term, weight] of weighed.slice(0, MAX_EXPANSIONS)) out.set(term, weight);
     return out;
   }
 
@@ -244,17 +288,40 @@ export class KeywordIndex {
    * The index words a query word stands for (`expansions`), each with its postings and its BM25 factor: weight x
    * idf x (k1 + 1); `postings` counts the rows they list.
    */
-  private scoredExpansions(word: string): { terms: { postings: Postings; factor: number }[]; postings: number } {
-    const terms: { postings: Postings; factor: number }[] = [];
+  private scoredExpansions(word: string): ScoredWord {
+    const lists = [...this.expansions(word)].map(([term, weight]) => ({ postings: this.terms.get(term)!, weight }));
+    // One IDF per query word, over the products any of its expansions match: a rare word among them (a typo
+    // neighbour, a brand that starts the same) cannot lift its few products above those of the word meant.
+    const df = this.documentsOf(word, lists);
+    const idf = Math.log(1 + (this.liveCount - df + 0.5) / (df + 0.5));
     let postings = 0;
-    for (const [term, weight] of this.expansions(word)) {
-      const list = this.terms.get(term)!;
-      const df = list.rows.length;
-      const idf = Math.log(1 + (this.liveCount - df + 0.5) / (df + 0.5));
-      terms.push({ postings: list, factor: weight * idf * (K1 + 1) });
-      postings += df;
-    }
+    const terms = lists.map(({ postings: list, weight }) => {
+      postings += list.rows.length;
+      return { postings: list, factor: weight * idf * (K1 + 1) };
+    });
     return { terms, postings };
+  }
+
+  /** Live products listed by any of `lists` (a query word's expansions), remembered per word until the next write. */
+  private documentsOf(word: string, lists: readonly { postings: Postings }[]): number {
+    if (this.wordDocuments.changes !== this.changes || this.wordDocuments.counts.size > MAX_REMEMBERED_WORDS) {
+      this.wordDocuments = { changes: this.changes, counts: new Map() };
+    }
+    const known = this.wordDocuments.counts.get(word);
+    if (known !== undefined) return known;
+    const { seen } = this.scratch();
+    const marked: number[] = [];
+    for (const { postings } of lists) {
+      for (const row of postings.rows) {
+        if (seen[row] === 0 && this.live[row]) {
+          seen[row] = 1;
+          marked.push(row);
+        }
+      }
+    }
+    for (const row of marked) seen[row] = 0;
+    this.wordDocuments.counts.set(word, marked.length);
+    return marked.length;
   }
 
   /**
@@ -347,11 +414,11 @@ export class KeywordIndex {
    * The per-row arrays `match` accumulates in (zero between calls; `match` is synchronous, so one set serves every
    * query) and the BM25 length norm of every row, recomputed only after the documents changed.
    */
-  private scratch(): { total: Float64Array; matchedWords: Uint16Array; best: Float64Array; lengthNorm: Float64Array } {
+  private scratch(): { total: Float64Array; matchedWords: Uint16Array; best: Float64Array; lengthNorm: Float64Array; seen: Uint8Array } {
     const n = this.ids.length;
     if (!this.work || this.work.total.length < n) {
       const size = Math.max(n, Math.ceil((this.work?.total.length ?? 0) * 1.5));
-      this.work = { total: new Float64Array(size), matchedWords: new Uint16Array(size), best: new Float64Array(size), lengthNorm: new Float64Array(size), normsOf: -1 };
+      this.work = { total: new Float64Array(size), matchedWords: new Uint16Array(size), best: new Float64Array(size), lengthNorm: new Float64Array(size), seen: new Uint8Array(size), normsOf: -1 };
     }
     const work = this.work;
     if (work.normsOf !== this.changes) {
