@@ -1,6 +1,6 @@
 // Decoding untrusted image bytes with sharp (libvips): limits on bytes and pixels guard against huge files and
 // decompression bombs; every decoder failure becomes a clear AppError instead of a crash.
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import type { Metadata, OutputInfo, SharpConstructor } from 'sharp';
 import { AppError, errorMessage } from '../errors/app-error.js';
 import { resizedSize, outputSize, toPixelValues, type PreprocessPlan } from './preprocess.js';
 import type { PixelValues } from './embedder.js';
@@ -27,8 +27,19 @@ export const ACCEPTED_IMAGE_FORMATS: readonly { format: string; name: string; mi
   { format: 'tiff', name: 'TIFF', mimeTypes: ['image/tiff'] },
 ];
 
-sharp.cache(false);
-sharp.concurrency(1);
+/**
+ * sharp, loaded on the first photo rather than at import: loading libvips costs 0.1-0.3 s of a server's cold start,
+ * and a server that is asked for text alone never needs it. Its cache off and one libvips thread per photo, set once.
+ */
+let loadingSharp: Promise<SharpConstructor> | null = null;
+function loadSharp(): Promise<SharpConstructor> {
+  return (loadingSharp ??= import('sharp').then((module) => {
+    const sharp = module.default as SharpConstructor;
+    sharp.cache(false);
+    sharp.concurrency(1);
+    return sharp;
+  }));
+}
 
 function translate(e: unknown, limits: ImageLimits): AppError {
   const msg = errorMessage(e);
@@ -44,6 +55,7 @@ export async function probeImage(bytes: Uint8Array, limits: ImageLimits = DEFAUL
   if (bytes.length > limits.maxBytes) {
     throw new AppError('PAYLOAD_TOO_LARGE', `image is ${bytes.length} bytes; the limit is ${limits.maxBytes}`);
   }
+  const sharp = await loadSharp();
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: Number.isFinite(limits.maxPixels) ? limits.maxPixels : false }).metadata();
@@ -96,6 +108,7 @@ function centerCrop(rgb: Uint8Array, width: number, height: number, cropW: numbe
 export async function decodeForModel(bytes: Uint8Array, plan: PreprocessPlan, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<PixelValues> {
   const { width, height } = await probeImage(bytes, limits);
   const target = resizedSize(plan, width, height);
+  const sharp = await loadSharp();
   let raw: { data: Buffer; info: OutputInfo };
   try {
     // Transparent pixels become white (product photos on white); CMYK and greyscale become sRGB.

@@ -97,6 +97,36 @@ describe('the saved in-memory copy of the embedded store', () => {
     expect((await stat(file)).mtimeMs).toBe(before);
   });
 
+  it('holds the keyword index, which the next server loads instead of building it: the same matches and scores', async () => {
+    const key = await savedKey(file);
+    const copy = (await new CopyFile(file).read({ key, dim: DIM }))!;
+    expect(copy.keywords?.fields.sort()).toEqual([...FIELDS].sort());
+    const queries = ['red', 'red shirts', 'men', 'women red', 'product 12', 'prodct 7', 'blu', 'unisex shoes', 'nothing here'];
+    const server = await serve();
+    // The writer keeps no in-memory copy: its keyword index is built from a scan of the store.
+    for (const text of queries) {
+      const [a, b] = [await server.keywordSearch({ text }), await writer.keywordSearch({ text })];
+      expect(a.ranked, text).toEqual(b.ranked);
+      expect(a.matched, text).toBe(b.matched);
+    }
+    // A word renamed in the saved index shows which one a server searched.
+    const words = copy.keywords!;
+    words.terms[words.terms.indexOf('red')] = 'savedred';
+    await new CopyFile(file).write(copy);
+    const loaded = await serve();
+    expect((await loaded.keywordSearch({ text: 'savedred' })).matched).toBe((await writer.keywordSearch({ text: 'red' })).matched);
+    // Saved with other fields than the copy's columns choose now: built again, not loaded.
+    await new CopyFile(file).write({ ...copy, keywords: { ...words, fields: ['colour'] } });
+    const rebuilt = await serve();
+    expect((await rebuilt.keywordSearch({ text: 'savedred' })).matched).toBe(0);
+    expect((await rebuilt.keywordSearch({ text: 'red men' })).ranked).toEqual((await writer.keywordSearch({ text: 'red men' })).ranked);
+    // ... and saved again with the index it built.
+    await rebuilt.saveReadCopy!();
+    const resaved = (await new CopyFile(file).read({ key, dim: DIM }))!;
+    expect(resaved.keywords?.fields.sort()).toEqual([...FIELDS].sort());
+    expect(resaved.keywords?.terms).toContain('red');
+  });
+
   it('is read when saved at the current version (a tampered title shows it) and not flagged by verify', async () => {
     await tamperTitle(file, 'p000010', 'read from the copy');
     const server = await serve();

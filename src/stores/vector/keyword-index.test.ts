@@ -211,3 +211,67 @@ describe('KeywordIndex', () => {
     });
   });
 });
+
+describe('KeywordIndex saved and loaded', () => {
+  const random = seededRandom(7);
+  const stems = ['nike', 'puma', 'adidas', 'shirt', 'tshirt', 'dress', 'dresses', 'red', 'blue', 'black', 'kurta', 'kurtas', 'men', 'women', 'socks', 'shoes', 'running', 'casual', 'watch', 'backpack'];
+  // Skewed vocabulary with near-words (typos and word starts of each other) and rare words.
+  const vocabulary = [...stems, ...stems.map((w) => `${w}x`), ...Array.from({ length: 60 }, (_, i) => `rare${i}`)];
+  const word = () => vocabulary[Math.floor(random() ** 2 * vocabulary.length)];
+  const doc = (id: string): KeywordDocument => ({
+    id,
+    title: Array.from({ length: 2 + Math.floor(random() * 6) }, word).join(' '),
+    attributes: { gender: random() < 0.5 ? 'Men' : 'Women', baseColour: word(), ...(random() < 0.3 ? { season: 'Summer' } : {}) },
+  });
+  const docs = Array.from({ length: 1500 }, (_, i) => doc(`p${i}`));
+  const fields = ['gender', 'baseColour', 'season'];
+  const queries = [
+    ...Array.from({ length: 120 }, () => Array.from({ length: 1 + Math.floor(random() * 3) }, word).join(' ')),
+    'nkie',
+    'dres',
+    'kurt',
+    'backpak red',
+    'rare3 men',
+    'summer women',
+    'xyzzy nike',
+    'sh',
+    'the',
+  ];
+  const same = (a: KeywordIndex, b: KeywordIndex, exclude: string[] = []) => {
+    for (const q of queries) {
+      const x = a.match(q, { exclude });
+      const y = b.match(q, { exclude });
+      expect(y.ids(), q).toEqual(x.ids());
+      expect(y.top({ limit: Infinity }).ranked, q).toEqual(x.top({ limit: Infinity }).ranked);
+      expect(y.top({ limit: 5, accept: (id) => id.endsWith('1') })).toEqual(x.top({ limit: 5, accept: (id) => id.endsWith('1') }));
+    }
+    expect(b.size).toBe(a.size);
+  };
+
+  it('answers every query with the same ids and scores as the index it was saved from, also after writes to both', () => {
+    const built = KeywordIndex.build(docs, fields);
+    // Removed and replaced rows before saving: their postings still count in the document frequencies.
+    built.remove(['p3', 'p40', 'p41']);
+    built.upsert([doc('p7'), doc('p8'), doc('new1')]);
+    const loaded = KeywordIndex.fromSaved(built.saved(), { fields: [...fields].reverse() })!;
+    expect(loaded).not.toBeNull();
+    same(built, loaded, ['p10', 'p11', 'p12']);
+    const writes = [doc('p20'), doc('p21'), doc('new2'), { id: 'new3', title: 'Brandnew Nike Kurta', attributes: { baseColour: 'Teal' } }];
+    for (const index of [built, loaded]) {
+      index.upsert(writes);
+      index.remove(['p100', 'p5', 'new1']);
+    }
+    same(built, loaded);
+    expect(loaded.search({ text: 'brandnew' }).map((m) => m.id)).toEqual(['new3']);
+    // The saved arrays are the loaded index's own postings until a write copies a word's lists: saving again works.
+    same(built, KeywordIndex.fromSaved(loaded.saved(), { fields })!);
+  });
+
+  it('is not loaded with other fields, other settings or another format', () => {
+    const saved = KeywordIndex.build(docs, fields).saved();
+    expect(KeywordIndex.fromSaved(saved, { fields: ['gender', 'baseColour'] })).toBeNull();
+    expect(KeywordIndex.fromSaved(saved, { fields, settings: { combine: 'or' } })).toBeNull();
+    expect(KeywordIndex.fromSaved({ ...saved, format: saved.format + 1 }, { fields })).toBeNull();
+    expect(KeywordIndex.fromSaved({ ...saved, offsets: saved.offsets.subarray(1) }, { fields })).toBeNull();
+  });
+});

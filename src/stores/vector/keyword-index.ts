@@ -137,11 +137,47 @@ function isSwap(a: string, b: string): boolean {
   return i + 1 < a.length && a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
 }
 
-/** One word's products: parallel lists of rows and (title-boosted) counts. */
+/**
+ * One word's products: parallel lists of rows and (title-boosted) counts. A loaded index (fromSaved) holds views of
+ * the saved typed arrays, turned into plain lists only when a write adds to the word.
+ */
 interface Postings {
-  rows: number[];
-  counts: number[];
+  rows: number[] | Uint32Array;
+  counts: number[] | Float64Array;
 }
+
+/** The postings as growable lists (a loaded word's typed views are copied once, when a write first touches it). */
+function writable(postings: Postings): { rows: number[]; counts: number[] } {
+  if (!Array.isArray(postings.rows)) postings.rows = Array.from(postings.rows);
+  if (!Array.isArray(postings.counts)) postings.counts = Array.from(postings.counts);
+  return postings as { rows: number[]; counts: number[] };
+}
+
+/**
+ * A keyword index as plain lists and typed arrays, for the copy file (memory-index/copy-file.ts): every word in
+ * one list, its postings at offsets[i]..offsets[i+1] of `rows` and `counts`. Loading it (fromSaved) costs a radix
+ * tree of the words instead of a tokenization and a tree lookup per word of every product.
+ */
+export interface SavedKeywords {
+  /** KEYWORD_FORMAT of the build that saved it: words split or scored another way make it unusable. */
+  format: number;
+  settings: KeywordSearchSettings;
+  fields: string[];
+  /** Row -> id, removed rows included (their postings still count in a word's document frequency). */
+  ids: string[];
+  /** 1 for a live row. */
+  live: Uint8Array;
+  lengths: Float64Array;
+  totalLength: number;
+  liveCount: number;
+  terms: string[];
+  offsets: Uint32Array;
+  rows: Uint32Array;
+  counts: Float64Array;
+}
+
+/** Bump when keywordTerms, the postings or the scoring change: an index saved by another build is built again. */
+export const KEYWORD_FORMAT = 1;
 
 export class KeywordIndex {
   private readonly settings: KeywordSearchSettings;
@@ -173,6 +209,75 @@ export class KeywordIndex {
     return index;
   }
 
+  /**
+   * The index saved by `saved()`, equivalent to it in every match and score (and after further writes), when it was
+   * saved by a build that splits and scores words as this one, with these fields and settings; null otherwise.
+   */
+  static fromSaved(saved: SavedKeywords, expected: { fields: readonly string[]; settings?: Partial<KeywordSearchSettings> }): KeywordIndex | null {
+    const settings: KeywordSearchSettings = { ...DEFAULT_KEYWORD_SETTINGS, ...expected.settings };
+    const sameSettings = (Object.keys(settings) as (keyof KeywordSearchSettings)[]).every((k) => saved.settings[k] === settings[k]);
+    const sameFields = saved.fields.length === expected.fields.length && [...saved.fields].sort().join('\0') === [...expected.fields].sort().join('\0');
+    const n = saved.ids.length;
+    const t = saved.terms.length;
+    if (saved.format !== KEYWORD_FORMAT || !sameSettings || !sameFields) return null;
+    if (saved.live.length !== n || saved.lengths.length !== n || saved.offsets.length !== t + 1 || saved.offsets[t] !== saved.rows.length || saved.counts.length !== saved.rows.length) return null;
+    const index = new KeywordIndex(saved.fields, settings);
+    for (let row = 0; row < n; row++) {
+      const id = saved.ids[row];
+      index.ids.push(id);
+      index.lengths.push(saved.lengths[row]);
+      const live = saved.live[row] === 1;
+      index.live.push(live);
+      if (live) index.rowOf.set(id, row);
+    }
+    for (let i = 0; i < t; i++) {
+      const from = saved.offsets[i];
+      const to = saved.offsets[i + 1];
+      if (to < from) return null;
+      index.terms.set(saved.terms[i], { rows: saved.rows.subarray(from, to), counts: saved.counts.subarray(from, to) });
+    }
+    index.totalLength = saved.totalLength;
+    index.liveCount = saved.liveCount;
+    return index;
+  }
+
+  /** The index as lists and typed arrays (for the copy file); fromSaved loads it. */
+  saved(): SavedKeywords {
+    const terms: string[] = [];
+    const lists: Postings[] = [];
+    let total = 0;
+    this.terms.forEach((term, postings) => {
+      terms.push(term);
+      lists.push(postings);
+      total += postings.rows.length;
+    });
+    const offsets = new Uint32Array(terms.length + 1);
+    const rows = new Uint32Array(total);
+    const counts = new Float64Array(total);
+    let at = 0;
+    lists.forEach((postings, i) => {
+      offsets[i] = at;
+      rows.set(postings.rows, at);
+      counts.set(postings.counts, at);
+      at += postings.rows.length;
+    });
+    offsets[terms.length] = at;
+    return {
+      format: KEYWORD_FORMAT,
+      settings: { ...this.settings },
+      fields: [...this.fields],
+      ids: [...this.ids],
+      live: Uint8Array.from(this.live, (live) => (live ? 1 : 0)),
+      lengths: Float64Array.from(this.lengths),
+      totalLength: this.totalLength,
+      liveCount: this.liveCount,
+      terms,
+      offsets,
+      rows,
+      counts,
+    };
+  }
+
   get size(): number {
     return this.liveCount;
   }
@@ -193,7 +298,7 @@ export class KeywordIndex {
       for (const field of this.fields) if (doc.attributes[field]) add(doc.attributes[field], 1);
       let length = 0;
       for (const [term, count] of counts) {
-        const postings = this.terms.fetch(term, () => ({ rows: [], counts: [] }));
+        const postings = writable(this.terms.fetch(term, () => ({ rows: [], counts: [] })));
         postings.rows.push(row);
         postings.counts.push(count);
         length += count;

@@ -6,8 +6,10 @@
 // before and the file written again.
 //
 // Layout (little-endian): "VITRCPY1", u32 header length, header JSON padded with spaces to a multiple of 8 bytes,
-// the vectors (count x dim float32), one u32 code column per attribute field (count each), the strings as JSON
-// (ids, titles, image refs, content hashes, each field's values), and a u32 CRC-32 of everything before it.
+// the vectors (count x dim float32), one u32 code column per attribute field (count each), the keyword index when
+// saved with one (keywordLayout: padding to 8, row lengths and posting counts as float64, word offsets and posting
+// rows as u32, live flags as u8, padding to 4), the strings as JSON (ids, titles, image refs, content hashes, each
+// field's values, the keyword index's words and row ids), and a u32 CRC-32 of everything before it.
 //
 // Example:
 //   const file = new CopyFile('/data/memory-copy.bin');
@@ -16,6 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
+import type { SavedKeywords } from '../keyword-index.js';
 import type { SavedRows } from './memory.vector-index.js';
 
 /** One product's fields the read path keeps beside the index. */
@@ -33,10 +36,26 @@ export interface SavedCopy {
   rows: SavedRows;
   /** Row i's payload (same order as rows.ids). */
   payload: { titles: string[]; imageRefs: string[]; contentHashes: string[] };
+  /** The keyword index at the same state, when the copy was saved with one (a server builds it before ready). */
+  keywords?: SavedKeywords;
 }
 
 const MAGIC = Buffer.from('VITRCPY1', 'latin1');
-const FORMAT = 1;
+/** 2: with the keyword index. A file of another format is no copy (read past, saved again). */
+const FORMAT = 2;
+
+/** The keyword index's scalars and section sizes; its words and ids are among the strings. */
+interface KeywordHeader {
+  format: number;
+  settings: SavedKeywords['settings'];
+  fields: string[];
+  totalLength: number;
+  liveCount: number;
+  /** Rows (removed ones included), words, postings. */
+  rows: number;
+  terms: number;
+  postings: number;
+}
 
 interface Header {
   format: number;
@@ -45,6 +64,7 @@ interface Header {
   count: number;
   fields: string[];
   stringsBytes: number;
+  keywords: KeywordHeader | null;
 }
 
 interface Strings {
@@ -53,6 +73,21 @@ interface Strings {
   imageRefs: string[];
   contentHashes: string[];
   values: string[][];
+  /** null: the same as `ids` (no removed rows, same order), the usual case. */
+  keywordIds?: string[] | null;
+  keywordTerms?: string[];
+}
+
+const align = (n: number, to: number) => Math.ceil(n / to) * to;
+
+/** Byte offsets of the keyword arrays from `start` (the end of the code columns), and where the section ends. */
+function keywordLayout(start: number, k: { rows: number; terms: number; postings: number }) {
+  const lengths = align(start, 8);
+  const counts = lengths + k.rows * 8;
+  const offsets = counts + k.postings * 8;
+  const rows = offsets + (k.terms + 1) * 4;
+  const live = rows + k.postings * 4;
+  return { lengths, counts, offsets, rows, live, end: align(live + k.rows, 4) };
 }
 
 export function encodeCopy(copy: SavedCopy): Buffer {
@@ -65,8 +100,17 @@ export function encodeCopy(copy: SavedCopy): Buffer {
     contentHashes: copy.payload.contentHashes,
     values: rows.columns.map((c) => c.values),
   };
+  const kw = copy.keywords;
+  let keywords: KeywordHeader | null = null;
+  if (kw) {
+    const sameIds = kw.ids.length === count && kw.ids.every((id, i) => id === rows.ids[i]);
+    strings.keywordIds = sameIds ? null : kw.ids;
+    strings.keywordTerms = kw.terms;
+    const { format, settings, fields, totalLength, liveCount } = kw;
+    keywords = { format, settings, fields, totalLength, liveCount, rows: kw.ids.length, terms: kw.terms.length, postings: kw.rows.length };
+  }
   const stringBytes = Buffer.from(JSON.stringify(strings), 'utf8');
-  const header: Header = { format: FORMAT, key: copy.key, dim, count, fields: rows.columns.map((c) => c.field), stringsBytes: stringBytes.length };
+  const header: Header = { format: FORMAT, key: copy.key, dim, count, fields: rows.columns.map((c) => c.field), stringsBytes: stringBytes.length, keywords };
   let headerText = JSON.stringify(header);
   // The body starts 8-aligned so that the vectors can be read as a Float32Array view of the file's bytes.
   const headerBytes = Buffer.byteLength(headerText, 'utf8');
@@ -76,6 +120,18 @@ export function encodeCopy(copy: SavedCopy): Buffer {
   head.writeUInt32LE(Buffer.byteLength(headerText, 'utf8'), MAGIC.length);
   const parts: Buffer[] = [head, Buffer.from(headerText, 'utf8'), Buffer.from(rows.vectors.buffer, rows.vectors.byteOffset, count * dim * 4)];
   for (const c of rows.columns) parts.push(Buffer.from(c.codes.buffer, c.codes.byteOffset, count * 4));
+  if (kw && keywords) {
+    const start = rows.columns.length * count * 4;
+    const at = keywordLayout(start, keywords);
+    const section = Buffer.alloc(at.end - start);
+    const put = (array: ArrayBufferView, offset: number) => section.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), offset - start);
+    put(kw.lengths, at.lengths);
+    put(kw.counts, at.counts);
+    put(kw.offsets, at.offsets);
+    put(kw.rows, at.rows);
+    put(kw.live, at.live);
+    parts.push(section);
+  }
   parts.push(stringBytes);
   let crc = 0;
   for (const part of parts) crc = crc32(part, crc);
@@ -103,8 +159,10 @@ function checkedHeader(text: string, expected: { key: string; dim: number }): He
     return null;
   }
   if (header?.format !== FORMAT || header.key !== expected.key || header.dim !== expected.dim) return null;
-  const { count, fields, stringsBytes } = header;
+  const { count, fields, stringsBytes, keywords } = header;
   if (!Number.isInteger(count) || count < 0 || !Array.isArray(fields) || !Number.isInteger(stringsBytes) || stringsBytes < 0) return null;
+  const size = (n: unknown) => Number.isInteger(n) && (n as number) >= 0;
+  if (keywords !== null && !(typeof keywords === 'object' && size(keywords.rows) && size(keywords.terms) && size(keywords.postings) && Array.isArray(keywords.fields))) return null;
   return header;
 }
 
@@ -143,9 +201,11 @@ export class CopyFile {
     // The key first: a copy of another store state is not read any further.
     const header = checkedHeader(headerBytes.toString('utf8'), expected);
     if (!header) return null;
-    const { count, dim, fields, stringsBytes } = header;
+    const { count, dim, fields, stringsBytes, keywords } = header;
     const vectorBytes = count * dim * 4;
-    const restBytes = fields.length * count * 4 + stringsBytes + 4;
+    const codesBytes = fields.length * count * 4;
+    const at = keywords ? keywordLayout(codesBytes, keywords) : null;
+    const restBytes = (at?.end ?? codesBytes) + stringsBytes + 4;
     if (bodyStart + vectorBytes + restBytes !== size) return null;
     const matrix = new ArrayBuffer((count + Math.max(0, expected.spareRows?.(count) ?? 0)) * dim * 4);
     const vectors = new Uint8Array(matrix, 0, vectorBytes);
@@ -166,11 +226,33 @@ export class CopyFile {
     if (!lists.every((l) => Array.isArray(l) && l.length === count) || !Array.isArray(strings.values) || strings.values.length !== fields.length) return null;
     // The codes start at offset 0 of a buffer of their own: 4-aligned.
     const columns = fields.map((field, i) => ({ field, values: strings.values[i], codes: new Uint32Array(rest.buffer, rest.byteOffset + i * count * 4, count) }));
+    let saved: SavedKeywords | undefined;
+    if (keywords && at) {
+      const kwIds = strings.keywordIds ?? strings.ids;
+      const terms = strings.keywordTerms;
+      if (!Array.isArray(kwIds) || kwIds.length !== keywords.rows || !Array.isArray(terms) || terms.length !== keywords.terms) return null;
+      const view = <T>(Type: new (b: ArrayBufferLike, o: number, n: number) => T, offset: number, n: number) => new Type(rest.buffer, rest.byteOffset + offset, n);
+      saved = {
+        format: keywords.format,
+        settings: keywords.settings,
+        fields: keywords.fields,
+        ids: kwIds,
+        live: view(Uint8Array, at.live, keywords.rows),
+        lengths: view(Float64Array, at.lengths, keywords.rows),
+        totalLength: keywords.totalLength,
+        liveCount: keywords.liveCount,
+        terms,
+        offsets: view(Uint32Array, at.offsets, keywords.terms + 1),
+        rows: view(Uint32Array, at.rows, keywords.postings),
+        counts: view(Float64Array, at.counts, keywords.postings),
+      };
+    }
     return {
       key: header.key,
       dim,
       rows: { ids: strings.ids, vectors: new Float32Array(matrix, 0, count * dim), columns },
       payload: { titles: strings.titles, imageRefs: strings.imageRefs, contentHashes: strings.contentHashes },
+      ...(saved ? { keywords: saved } : {}),
     };
   }
 

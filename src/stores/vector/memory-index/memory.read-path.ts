@@ -7,6 +7,7 @@
 // was saved at exactly the store's current version and fingerprint, and a copy loaded from the store is saved.
 import type { NormalizedFilters } from '../../../domain/filters.js';
 import type { Attributes, Facets } from '../../../domain/types.js';
+import type { SavedKeywords } from '../keyword-index.js';
 import type { StoredHit, StoredRecord } from '../vector-store.js';
 import type { AnnIndexFactory } from './ann-index.js';
 import type { CopyFile, SavedCopy } from './copy-file.js';
@@ -73,8 +74,11 @@ const copyKey = (version: string, fingerprint: string) => `${version}|${fingerpr
 
 export class MemoryReadPath {
   private current: Snapshot | null = null;
-  /** The version last saved to (or loaded from) the copy file. */
+  /** The version last saved to (or loaded from) the copy file, and whether that copy held the keyword index. */
   private savedVersion: string | null = null;
+  private savedWithKeywords = false;
+  /** The keyword index the loaded copy held, until the kernel takes it (keywordsSavedAt). */
+  private loadedKeywords: { version: string; keywords: SavedKeywords } | null = null;
   private saving: Promise<void> | null = null;
   private syncing: Promise<void> | null = null;
   private lastError: unknown = null;
@@ -179,6 +183,8 @@ export class MemoryReadPath {
     const payload = new Map<string, Payload>();
     for (let i = 0; i < ids.length; i++) payload.set(ids[i], { title: titles[i], imageRef: imageRefs[i], contentHash: contentHashes[i] });
     this.savedVersion = version;
+    this.savedWithKeywords = copy.keywords !== undefined;
+    this.loadedKeywords = copy.keywords ? { version, keywords: copy.keywords } : null;
     return { index, payload, version };
   }
 
@@ -187,18 +193,27 @@ export class MemoryReadPath {
    * it once it is ready: a start that had to read the store leaves a copy for the next one). Best effort: a data dir
    * that cannot be written only means the next start reads the store again.
    */
-  async saveCopy(): Promise<void> {
+  /**
+   * `keywordsAt`: the keyword index as it is at this version, saved with the copy, or null when there is none at
+   * exactly that version; called in the same synchronous step that takes the copy. A copy saved (or loaded) without
+   * the keyword index is saved again once there is one.
+   */
+  async saveCopy(options: { keywordsAt?: (version: string) => SavedKeywords | null } = {}): Promise<void> {
     const saved = this.source.savedCopy;
     const s = this.current;
-    if (!saved || !s || this.saving || s.version === this.savedVersion) return this.saving ?? undefined;
+    const upToDate = s?.version === this.savedVersion && (this.savedWithKeywords || !options.keywordsAt);
+    if (!saved || !s || this.saving || upToDate) return this.saving ?? undefined;
     const version = s.version;
     this.saving = (async () => {
       const fingerprint = await saved.fingerprint();
-      // Taken in one synchronous step after the last await: the rows, payloads and version of one state.
+      // Taken in one synchronous step after the last await: the rows, payloads, keywords and version of one state.
       if (this.current !== s || s.version !== version) return;
+      const keywords = options.keywordsAt?.(version) ?? null;
+      if (version === this.savedVersion && (this.savedWithKeywords || !keywords)) return;
       const copy = this.copyOf(s, copyKey(version, fingerprint));
-      await saved.file.write(copy);
+      await saved.file.write(keywords ? { ...copy, keywords } : copy);
       this.savedVersion = version;
+      this.savedWithKeywords = keywords !== null;
     })()
       .catch(() => undefined)
       .finally(() => (this.saving = null));
@@ -219,6 +234,21 @@ export class MemoryReadPath {
   private apply(s: Snapshot, records: readonly StoredRecord[]): void {
     s.index.upsert(records.map((r) => ({ id: r.id, vector: r.vector!, attributes: r.attributes })));
     for (const r of records) s.payload.set(r.id, { title: r.title, imageRef: r.imageRef, contentHash: r.contentHash });
+  }
+
+  /**
+   * The keyword index the loaded copy held, when the copy is still at `version` (it was saved with the same key);
+   * handed over once, null otherwise.
+   */
+  keywordsSavedAt(version: string): SavedKeywords | null {
+    const loaded = this.loadedKeywords;
+    this.loadedKeywords = null;
+    return loaded && loaded.version === version && this.current?.version === version ? loaded.keywords : null;
+  }
+
+  /** The saved keyword index did not fit this build (keywordsSavedAt): the next saveCopy saves the one built instead. */
+  savedKeywordsUnusable(): void {
+    this.savedWithKeywords = false;
   }
 
   /** Every product's id, title and attributes, in row order (the keyword index is built from them). */
