@@ -358,9 +358,24 @@ export class SearchService {
     return this.deps.embedder.manifest.calibration?.[kind];
   }
 
-  /** Works out what the first query would otherwise pay for (the facet fields' order); a server calls it before ready. */
+  /** Works out what the first query would otherwise pay for (facet order, first runs of each step); a server calls it before ready. */
   async prepare(): Promise<void> {
-    if (await this.deps.store.readManifest()) await this.orderedFacetFields();
+    if (!(await this.deps.store.readManifest())) return;
+    const fields = await this.orderedFacetFields();
+    // One text through the model, the keyword index, the vector search and the facet counts of its matches, so
+    // that the first shopper's query does not pay for ONNX Runtime's first run and the first calls of each step.
+    // Nothing of it is cached or counted: it goes to the store and the model, not through search(). A failure here
+    // is left to the first real query to report.
+    try {
+      const values = fields.length > 0 ? (await this.deps.store.facets([fields[0]]))[fields[0]] : undefined;
+      const word = values?.[0]?.value ?? 'shirt';
+      const { vectors } = await this.deps.embedder.encodeTexts([word]);
+      const matches = await this.deps.store.keywordSearch({ text: word, limit: this.hybrid.keywordCandidates });
+      await this.deps.store.search({ vector: vectors[0], k: this.hybrid.vectorCandidates });
+      await this.deps.store.facets(fields, {}, { within: matches.ids() });
+    } catch {
+      // warm-up only
+    }
   }
 
   /** The facet fields to count and their order: config's list, or the default fields by selectivity over the index. */
