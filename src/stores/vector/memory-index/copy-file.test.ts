@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -43,6 +44,15 @@ describe('CopyFile', () => {
     expect(read!.rows.vectors.buffer.byteLength).toBe((3 + 5) * DIM * 4);
     expect(read!.rows.columns.map((c) => ({ ...c, codes: Array.from(c.codes) }))).toEqual(saved.rows.columns.map((c) => ({ ...c, codes: Array.from(c.codes) })));
     expect(read!.payload).toEqual(saved.payload);
+  });
+
+  it("removes the temp files of writers that died before their rename, not a live writer's", async () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    await writeFile(path.join(dir, `memory-copy.bin.tmp-${dead}-0a0b0c0d`), 'half a copy');
+    await writeFile(path.join(dir, `memory-copy.bin.tmp-${process.ppid}-01020304`), 'being written');
+    await writeFile(path.join(dir, 'unrelated.tmp-1-2'), 'not ours');
+    await file.write(copy());
+    expect((await readdir(dir)).sort()).toEqual(['memory-copy.bin', `memory-copy.bin.tmp-${process.ppid}-01020304`, 'unrelated.tmp-1-2']);
   });
 
   it('is no copy for another key or dimension, or when missing', async () => {

@@ -16,7 +16,8 @@
 //   await file.write(copy);                                  // atomically: a temp file, then a rename
 //   const same = await file.read({ key: copy.key, dim: 256 });  // null unless the key and every byte check out
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { SavedKeywords } from '../keyword-index.js';
 import type { SavedRows } from './memory.vector-index.js';
@@ -169,6 +170,18 @@ function checkedHeader(text: string, expected: { key: string; dim: number }): He
 export class CopyFile {
   constructor(readonly path: string) {}
 
+  /** Temp files of writers that ended before their rename (a server stopped while saving): their process is gone. */
+  private async removeLeftovers(): Promise<void> {
+    const prefix = `${path.basename(this.path)}.tmp-`;
+    const names = await readdir(path.dirname(this.path)).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!name.startsWith(prefix)) continue;
+      const pid = Number(name.slice(prefix.length).split('-')[0]);
+      if (pid === process.pid || (Number.isInteger(pid) && pid > 0 && alive(pid))) continue;
+      await rm(path.join(path.dirname(this.path), name), { force: true });
+    }
+  }
+
   /**
    * The saved copy when there is one for exactly this key and every byte checks out; null otherwise (never a throw).
    * The vectors are read straight into a buffer with room for `spareRows(count)` more rows (about 10 ms per MB of fresh
@@ -258,6 +271,7 @@ export class CopyFile {
 
   /** Writes the copy atomically (a temp file renamed over the old one): a reader sees the old file or the new. */
   async write(copy: SavedCopy): Promise<void> {
+    await this.removeLeftovers();
     const tmp = `${this.path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
       await writeFile(tmp, encodeCopy(copy));
@@ -266,5 +280,15 @@ export class CopyFile {
       await rm(tmp, { force: true });
       throw e;
     }
+  }
+}
+
+/** Whether a process with this id runs (signal 0 tests without sending anything). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
