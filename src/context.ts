@@ -251,6 +251,8 @@ export interface IndexContext {
   indexer: IndexService;
   /** The store as shown to users (no password). */
   storeLabel: string;
+  /** Saves what the next `serve` reads at start (embedded store); false where there is nothing to save. */
+  saveServeCopy(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -275,11 +277,30 @@ export async function buildIndexContext(
     store,
     indexer,
     storeLabel: storeLabel(config),
+    saveServeCopy: () => saveServeCopy(config),
     async close() {
       await store.close();
       await embedder.close();
     },
   };
+}
+
+/**
+ * The in-memory copy and keyword index a server reads at start (memory-copy.bin), saved by the indexer at the end
+ * of its run so that the first `serve` after it reads one file instead of the whole store. Embedded store only
+ * (the others keep no copy); the approximate index is not part of the copy, so none is built here.
+ */
+async function saveServeCopy(config: Config): Promise<boolean> {
+  const reads = inMemoryReads(config);
+  if (!reads || !storeUrl(storeOptions(config)).startsWith('lance:')) return false;
+  const server = await openVectorStore({ ...storeOptions(config), inMemory: { ...reads, annMinProducts: Number.MAX_SAFE_INTEGER } });
+  try {
+    if (!(await server.prepareReads?.({ keywords: true }))) return false;
+    await server.saveReadCopy?.();
+    return true;
+  } finally {
+    await server.close();
+  }
 }
 
 export interface InfoContext {

@@ -94,7 +94,12 @@ export function registerIndexCommand(program: Command): void {
             });
             progress.stop();
             // An interrupted run leaves compaction to the next one: the user asked it to stop.
-            if (!result.interrupted) await ctx.indexer.maintain({ ann: flags.ann });
+            if (!result.interrupted) {
+              await ctx.indexer.maintain({ ann: flags.ann });
+              // Still under the lock, so the copy is of the version this run leaves. Only a cache: a failure is said
+              // and the run stands (a server then reads the store and saves it itself).
+              await ctx.saveServeCopy().catch((e: unknown) => process.stderr.write(`warning: the copy for serve was not saved (${errorMessage(e)})\n`));
+            }
             return result;
           });
           await log.close();

@@ -40,6 +40,8 @@ describe.skipIf(!hasShared)('vitrine CLI on 1,000 shared products', () => {
     // stderr is a pipe here, as in a log: lines with done/total, rate and ETA, from the start to the end
     expect(first.stderr).toContain('indexing: 0/1,000 (0%)');
     expect(first.stderr).toMatch(/indexing: 1,000\/1,000 \(100%\) · [\d.,]+\/s · ETA 0s · ok 1000, skipped 0, failed 0/);
+    // What the next `serve` reads at start instead of the whole store, saved by the run itself.
+    expect(existsSync(path.join(data, 'memory-copy.bin'))).toBe(true);
     const again = await vitrine(['index', catalog, '--images', path.join(SHARED, 'images'), '--data', data, '--model', TINY_MODEL]);
     expect(again.stdout).toMatch(/ok 0, skipped 1000 \(unchanged\), failed 0/);
     const info = JSON.parse((await vitrine(['info', '--data', data, '--json'])).stdout);
