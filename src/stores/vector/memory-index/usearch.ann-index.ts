@@ -34,6 +34,8 @@ export interface UsearchAnnSettings {
  *     p50 1.1-1.8 / 1.8-3.4 ms.  <- these
  *
  * Oversample 8 lifts a broad filter to 0.999 but costs p95; selective filters (under annMinShare) are exact.
+ * Through the product path (npm run bench:stores -- --n 200000, quiet machine): recall@10 1.000 / 0.997 / 1.000
+ * (plain / broad / selective), p50 2.8 / 3.1 / 1.1 ms against exact 15.7 / 5.8 / 1.0 ms; build 74 s (138 CPU-s).
  *
  * At 1,000,000 x 256 (npm run bench:stores -- --n 1000000, 100 queries of each kind, load average 5-10): recall@10
  * 0.961 plain at p50 6.1 ms, 0.923 with a broad filter (p50 9.1 ms), 1.000 selective (exact subset, 8.0 ms), against
