@@ -23,14 +23,30 @@ export interface UsearchAnnSettings {
 }
 
 /**
- * Measured with src/bench/stores.ts at 200,000 x 256 (clustered synthetic, 100 queries of each kind): recall@10
- * 0.970 plain, 0.987 with a broad filter, 1.000 with a selective one (p50 2.4 / 5.1 / 2.4 ms on a loaded machine),
- * so the exact path stays on up to annMinProducts (500,000). Not measured at 1M in this session.
+ * Chosen on the bench's synthetic vectors (seeded, clustered 256-d unit vectors: a hard case, neighbours nearly
+ * random within a cluster), 200,000 x 256, 200 queries of each kind, usearch alone with this module's candidate
+ * rule and exact re-scoring, on a 2-core machine at load average 8-11 (wall times inflated 2-4x):
+ *
+ *   M 16, efConstruction 96, f16 (the old default): build 244 s; ef 192: recall@10 0.962 plain / 0.975 broad
+ *     filter; ef 512: 0.989 / 0.985 (the graph, not the beam, is the limit).
+ *   M 16, efConstruction 128, f32: build 466 s, 224 MiB; ef 512: 0.998 / 0.994, p50 3.2 / 4.3 ms.
+ *   M 24, efConstruction 128, f16: build 351 s, 138 MiB; ef 256: 0.999 / 0.996, ef 384: 1.000 / 0.998,
+ *     p50 1.1-1.8 / 1.8-3.4 ms.  <- these
+ *
+ * Oversample 8 lifts a broad filter to 0.999 but costs p95; selective filters (under annMinShare) are exact.
+ * Through the product path (npm run bench:stores -- --n 200000, quiet machine): recall@10 1.000 / 0.997 / 1.000
+ * (plain / broad / selective), p50 2.8 / 3.1 / 1.1 ms against exact 15.7 / 5.8 / 1.0 ms; build 74 s (138 CPU-s).
+ *
+ * At 1,000,000 x 256 (npm run bench:stores -- --n 1000000, 100 queries of each kind, load average 5-10): recall@10
+ * 0.961 plain at p50 6.1 ms, 0.923 with a broad filter (p50 9.1 ms), 1.000 selective (exact subset, 8.0 ms), against
+ * exact in memory at p50 191 / 69 / 4.9 ms. The build took 1,561 s (28.5 CPU-minutes) on that loaded machine, and
+ * `serve` builds it before it is ready: a real cost at that size. Not yet tried at 1M: a wider beam (ef) or
+ * oversample 8 for broad filters.
  */
 export const DEFAULT_USEARCH_SETTINGS: UsearchAnnSettings = {
-  connectivity: 16,
-  expansionAdd: 96,
-  expansionSearch: 192,
+  connectivity: 24,
+  expansionAdd: 128,
+  expansionSearch: 384,
   oversample: 4,
   maxCandidates: 4096,
   quantization: 'f16',
