@@ -82,6 +82,12 @@ export interface ServerProcess {
 
 /** Starts `vitrine serve` on a free port and waits until /readyz says ready (polling every 10 ms). */
 export async function startServe(options: { dataDir: string; port: number; env?: NodeJS.ProcessEnv; readyTimeoutMs?: number }): Promise<ServerProcess> {
+  // Another server on the port (one left by an earlier run) would answer /readyz for this one.
+  const inUse = await fetch(`http://127.0.0.1:${options.port}/healthz`).then(
+    () => true,
+    () => false,
+  );
+  if (inUse) throw new Error(`port ${options.port} is in use: stop what listens there or pass --port`);
   const started = performance.now();
   const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', String(options.port), '--data', options.dataDir], {
     env: options.env ?? process.env,
