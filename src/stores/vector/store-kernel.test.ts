@@ -34,6 +34,20 @@ class ShufflingDriver extends MemoryDriver {
   }
 }
 
+/** Counts the whole-store reads the kernel makes (scans, facet counts). */
+class CountingDriver extends MemoryDriver {
+  scans = 0;
+  facetReads = 0;
+  override async facets(...args: Parameters<MemoryDriver['facets']>) {
+    this.facetReads++;
+    return super.facets(...args);
+  }
+  override async *scan(options: { batchSize: number; withVector: boolean }) {
+    this.scans++;
+    yield* super.scan(options);
+  }
+}
+
 describe('VectorStoreKernel', () => {
   it('asks the driver for offset + k candidates and ranks them by score, then id, whatever order they come in', async () => {
     const driver = new ShufflingDriver();
@@ -76,18 +90,6 @@ describe('VectorStoreKernel', () => {
   });
 
   it('prepareReads({ keywords: true }) builds the keyword index and the known filter values up front: the first query reads nothing more', async () => {
-    class CountingDriver extends MemoryDriver {
-      scans = 0;
-      facetReads = 0;
-      override async facets(...args: Parameters<MemoryDriver['facets']>) {
-        this.facetReads++;
-        return super.facets(...args);
-      }
-      override async *scan(options: { batchSize: number; withVector: boolean }) {
-        this.scans++;
-        yield* super.scan(options);
-      }
-    }
     const driver = new CountingDriver();
     const writer = new VectorStoreKernel(driver);
     await writer.bindModel(model(), ['colour']);
@@ -102,13 +104,6 @@ describe('VectorStoreKernel', () => {
   });
 
   it("a server's own writes reach its keyword index in place; another process's writes rebuild it from the store", async () => {
-    class CountingDriver extends MemoryDriver {
-      scans = 0;
-      override async *scan(options: { batchSize: number; withVector: boolean }) {
-        this.scans++;
-        yield* super.scan(options);
-      }
-    }
     const driver = new CountingDriver();
     const server = new VectorStoreKernel(driver);
     await server.bindModel(model(), ['colour']);

@@ -64,7 +64,8 @@ const HOLDER_FILE = /^writer\.\d+\.\d+\.[^/]+\.json$/;
 /** Tells apart two writers of one process (two write-API batches at once): each is a holder of its own. */
 let attempts = 0;
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this id runs on this machine (signal 0 tests without sending anything). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

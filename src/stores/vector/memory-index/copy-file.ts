@@ -20,6 +20,7 @@ import { open, readdir, rename, rm, writeFile, type FileHandle } from 'node:fs/p
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { SavedKeywords } from '../keyword-index.js';
+import { processAlive } from '../writer-lock.js';
 import type { SavedRows } from './memory.vector-index.js';
 
 /** One product's fields the read path keeps beside the index. */
@@ -177,7 +178,7 @@ export class CopyFile {
     for (const name of names) {
       if (!name.startsWith(prefix)) continue;
       const pid = Number(name.slice(prefix.length).split('-')[0]);
-      if (pid === process.pid || (Number.isInteger(pid) && pid > 0 && alive(pid))) continue;
+      if (pid === process.pid || (Number.isInteger(pid) && pid > 0 && processAlive(pid))) continue;
       await rm(path.join(path.dirname(this.path), name), { force: true });
     }
   }
@@ -280,15 +281,5 @@ export class CopyFile {
       await rm(tmp, { force: true });
       throw e;
     }
-  }
-}
-
-/** Whether a process with this id runs (signal 0 tests without sending anything). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
