@@ -105,9 +105,9 @@ const NO_MATCHES: KeywordMatches = Object.freeze({
 
 /** BM25's usual constants (Robertson and Zaragoza): term-frequency saturation and length normalisation. */
 const K1 = 1.2;
+const B = 0.75;
 /** Query words whose document counts are remembered between writes (see documentsOf). */
 const MAX_REMEMBERED_WORDS = 50_000;
-const B = 0.75;
 /**
  * Words a query word may stand for by its start or within edits, the heaviest kept: a short word starts hundreds of
  * catalog words, whose postings together would touch half the catalog.
@@ -163,7 +163,7 @@ export interface SavedKeywords {
   format: number;
   settings: KeywordSearchSettings;
   fields: string[];
-  /** Row -> id, removed rows included (their postings still count in a word's document frequency). */
+  /** Row -> id, removed rows included (their postings stay, skipped through `live`). */
   ids: string[];
   /** 1 for a live row. */
   live: Uint8Array;
@@ -191,7 +191,7 @@ export class KeywordIndex {
   private liveCount = 0;
   /** Counts writes, so that `match`'s length norms are recomputed after one. */
   private changes = 0;
-  private work: { total: Float64Array; matchedWords: Uint16Array; best: Float64Array; lengthNorm: Float64Array; seen: Uint8Array; normsOf: number } | null = null;
+  private work: { total: Float64Array; best: Float64Array; lengthNorm: Float64Array; seen: Uint8Array; normsOf: number } | null = null;
   /** Per query word, the live products its expansions list (documentsOf), as of `changes` writes. */
   private wordDocuments: { changes: number; counts: Map<string, number> } = { changes: -1, counts: new Map() };
 
@@ -386,7 +386,7 @@ export class KeywordIndex {
       const every = this.matchEvery(searchable, excluded);
       if (every) return every;
     }
-    return this.matchAny(words, 1, excluded);
+    return this.matchAny(words, excluded);
   }
 
   /**
@@ -430,11 +430,11 @@ export class KeywordIndex {
   }
 
   /**
-   * Rows matching at least `needed` of the words, with their summed scores (a word scores its best matching index
-   * word in a row), every posting of every word read once.
+   * Rows matching any of the words, with their summed scores (a word scores its best matching index word in a row),
+   * every posting of every word read once.
    */
-  private matchAny(words: ScoredWord[], needed: number, excluded: ReadonlySet<number>): MatchSet | typeof NO_MATCHES {
-    const { total, matchedWords, best, lengthNorm } = this.scratch();
+  private matchAny(words: ScoredWord[], excluded: ReadonlySet<number>): MatchSet {
+    const { total, seen, best, lengthNorm } = this.scratch();
     const live = this.live;
     // Rows some word matched, each once; the scratch arrays are zeroed again through it before returning.
     const union: number[] = [];
@@ -452,9 +452,11 @@ export class KeywordIndex {
         }
       }
       for (const row of touched) {
-        if (matchedWords[row] === 0) union.push(row);
+        if (seen[row] === 0) {
+          seen[row] = 1;
+          union.push(row);
+        }
         total[row] += best[row];
-        matchedWords[row]++;
         best[row] = 0;
       }
     }
@@ -462,33 +464,32 @@ export class KeywordIndex {
     const candidates = Int32Array.from(union).sort();
     const rows = new Int32Array(candidates.length);
     let kept = 0;
-    for (const row of candidates) if (matchedWords[row] >= needed && !excluded.has(row)) rows[kept++] = row;
+    for (const row of candidates) if (!excluded.has(row)) rows[kept++] = row;
     const scores = Float64Array.from(rows.subarray(0, kept), (row) => total[row]);
     for (const row of union) {
       total[row] = 0;
-      matchedWords[row] = 0;
+      seen[row] = 0;
     }
-    return kept === 0 ? NO_MATCHES : new MatchSet(rows.subarray(0, kept), scores, this.ids, this.rowOf);
+    return new MatchSet(rows.subarray(0, kept), scores, this.ids, this.rowOf);
   }
 
   /**
    * Rows matching every word (null when none does): the word with the fewest postings gives the candidates, and
    * each further word is looked up in them by binary search in its postings (sorted by row) when that reads less
-   * than its whole lists; the same rows and scores as `matchAny` with every word needed.
+   * than its whole lists; the rows `matchAny` gives that match every word, with the same scores.
    */
   private matchEvery(words: ScoredWord[], excluded: ReadonlySet<number>): MatchSet | null {
     const ordered = [...words].sort((a, b) => a.postings - b.postings);
-    const first = this.matchAny([ordered[0]], 1, excluded);
+    const first = this.matchAny([ordered[0]], excluded);
     if (first.size === 0) return null;
-    let rows = (first as MatchSet).rowList;
-    let scores = (first as MatchSet).scoreList;
+    let rows = first.rowList;
+    let scores = first.scoreList;
     const lengthNorm = this.scratch().lengthNorm;
     for (const word of ordered.slice(1)) {
       if (rows.length * Math.log2(word.postings + 2) * 4 > word.postings) {
         // Reading the word's lists is cheaper: match it over every row, then intersect.
-        const other = this.matchAny([word], 1, excluded) as MatchSet | typeof NO_MATCHES;
-        if (other.size === 0) return null;
-        ({ rows, scores } = intersect(rows, scores, (other as MatchSet).rowList, (other as MatchSet).scoreList));
+        const other = this.matchAny([word], excluded);
+        ({ rows, scores } = intersect(rows, scores, other.rowList, other.scoreList));
       } else {
         const keptRows: number[] = [];
         const keptScores: number[] = [];
@@ -519,11 +520,11 @@ export class KeywordIndex {
    * The per-row arrays `match` accumulates in (zero between calls; `match` is synchronous, so one set serves every
    * query) and the BM25 length norm of every row, recomputed only after the documents changed.
    */
-  private scratch(): { total: Float64Array; matchedWords: Uint16Array; best: Float64Array; lengthNorm: Float64Array; seen: Uint8Array } {
+  private scratch(): { total: Float64Array; best: Float64Array; lengthNorm: Float64Array; seen: Uint8Array } {
     const n = this.ids.length;
     if (!this.work || this.work.total.length < n) {
       const size = Math.max(n, Math.ceil((this.work?.total.length ?? 0) * 1.5));
-      this.work = { total: new Float64Array(size), matchedWords: new Uint16Array(size), best: new Float64Array(size), lengthNorm: new Float64Array(size), seen: new Uint8Array(size), normsOf: -1 };
+      this.work = { total: new Float64Array(size), best: new Float64Array(size), lengthNorm: new Float64Array(size), seen: new Uint8Array(size), normsOf: -1 };
     }
     const work = this.work;
     if (work.normsOf !== this.changes) {
