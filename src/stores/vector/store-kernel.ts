@@ -419,18 +419,31 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
     }
     checkRecordDimensions(records, manifest.model.dimension);
     const unique = lastPerId(records);
-    // A server's copies (in-memory read path, keyword index) follow the write; an indexer keeps none.
+    await this.ownWrite(
+      () => this.driver.write(unique, manifest),
+      (before, after) => {
+        if (this.readPath?.loaded) this.readPath.wrote(unique, after);
+        this.keywordFollows(before, after, { upserted: unique });
+      },
+    );
+  }
+
+  /**
+   * A write by this process: counted (the memo of versionToken and stores without a version see it), and followed by
+   * a server's copies (in-memory read path, keyword index) given the versions just before and after it; an indexer
+   * keeps none, so it asks for no version.
+   */
+  private async ownWrite<T>(write: () => Promise<T>, follow: (before: string, after: string) => void): Promise<T> {
     const following = this.keyword !== null || this.readPath?.loaded === true;
     const before = following ? await this.freshVersion() : '';
+    let result: T;
     try {
-      await this.driver.write(unique, manifest);
+      result = await write();
     } finally {
       this.localWrites++;
     }
-    if (!following) return;
-    const after = await this.freshVersion();
-    if (this.readPath?.loaded) this.readPath.wrote(unique, after);
-    this.keywordFollows(before, after, { upserted: unique });
+    if (following) follow(before, await this.freshVersion());
+    return result;
   }
 
   /** The driver's version now (not the memo), or the kernel's own token for stores without one. */
@@ -466,19 +479,13 @@ export class VectorStoreKernel<D extends VectorStoreDriver = VectorStoreDriver> 
 
   async delete(ids: string[]): Promise<number> {
     if (ids.length === 0 || !(await this.current())) return 0;
-    let removed: number;
-    const following = this.keyword !== null || this.readPath?.loaded === true;
-    const before = following ? await this.freshVersion() : '';
-    try {
-      removed = await this.driver.remove(ids);
-    } finally {
-      this.localWrites++;
-    }
-    if (!following) return removed;
-    const after = await this.freshVersion();
-    if (this.readPath?.loaded) this.readPath.removed(ids, after);
-    this.keywordFollows(before, after, { removed: ids });
-    return removed;
+    return this.ownWrite(
+      () => this.driver.remove(ids),
+      (before, after) => {
+        if (this.readPath?.loaded) this.readPath.removed(ids, after);
+        this.keywordFollows(before, after, { removed: ids });
+      },
+    );
   }
 
   async contentHashes(ids: string[]): Promise<Map<string, string>> {

@@ -192,8 +192,7 @@ export class MemoryReadPath {
    * Saves the copy as it is now, when the source keeps one and it was not saved at this version yet (a server calls
    * it once it is ready: a start that had to read the store leaves a copy for the next one). Best effort: a data dir
    * that cannot be written only means the next start reads the store again.
-   */
-  /**
+   *
    * `keywordsAt`: the keyword index as it is at this version, saved with the copy, or null when there is none at
    * exactly that version; called in the same synchronous step that takes the copy. A copy saved (or loaded) without
    * the keyword index is saved again once there is one.
