@@ -1,6 +1,7 @@
 // The in-memory search path: every vector of an index in one Float32Array matrix, attribute fields in
-// dictionary-encoded columns with value bitmaps, so a query costs one SIMD matrix-vector product (or an
-// approximate HNSW lookup above a size) plus bitmap work, instead of a table scan. Results are exact and ranked
+// dictionary-encoded columns with value bitmaps, so a query costs one SIMD pass over the matrix (usearch's exact
+// search returning the best rows; ONNX Runtime's product for a filtered subset, or when that list would be too
+// long), or an approximate HNSW lookup above a size, plus bitmap work, instead of a table scan. Results are exact and ranked
 // as every store ranks them (score desc, then id asc): float32 scores pick the rows that can make the page, with
 // a proven error margin, and those rows are scored again in float64.
 //
