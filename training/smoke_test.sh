@@ -7,7 +7,8 @@
 #     first epoch on the locked text tower), pad mode, cached shopper-photo views and 224x224 views, image-image and
 #     sigmoid losses, junk texts, synonyms, typos, plus auxiliary heads, look-alike batches, word dropout; export
 #     with a fitted score calibration;
-#  4. check the folders: files present, ONNX non-empty, PyTorch vectors unit-norm after normalisation,
+#  4. fine-tune that export as house-v2.1 does: the hybrid's CNN half trained live on the cached pixels (--tune-cnn);
+#  5. check the folders: files present, ONNX non-empty, PyTorch vectors unit-norm after normalisation,
 #     golden.json consistent with the checkpoint.
 # Usage: training/smoke_test.sh [workdir]   (needs /usr/bin/python3 with torch; reads ../shared/data)
 set -euo pipefail
@@ -45,7 +46,14 @@ PYTHONPATH="$HERE" "$PY" -m vitrine_train.train --catalog "$DATA/catalog.csv" --
   --select robust --aux-weight 0.3 --hard-batch-frac 0.5 --word-dropout 0.2 --runs-dir "$WORK/runs" --cache-dir "$WORK/cache" \
   --name mobilenet --export "$WORK/mobilenet-model" > "$WORK/mobilenet.log" 2>&1 || { tail -30 "$WORK/mobilenet.log"; exit 1; }
 
-PYTHONPATH="$HERE" "$PY" - "$WORK/base-model" "$WORK/finetuned-model" "$WORK/mobilenet-model" <<'PYEOF'
+# house-v2.1's recipe parts: fine-tune that export with its CNN half trained live on the cached pixels (--tune-cnn)
+PYTHONPATH="$HERE" "$PY" -m vitrine_train.train --catalog "$DATA/catalog.csv" --images "$DATA/images" --limit-train 200 --limit-val 40 \
+  --init "$WORK/mobilenet-model" --epochs 2 --freeze-text-epochs 1 --max-steps 6 --batch-size 32 --threads 2 --tune-cnn \
+  --shopper-views 1 --max-view-products 60 --hires-views --image-image-weight 0.5 --sigmoid-weight 0.5 --junk-texts 8 \
+  --typo-prob 0.25 --aux-weight 0.1 --select robust --runs-dir "$WORK/runs" --cache-dir "$WORK/cache" \
+  --name tuned --export "$WORK/hybrid-tuned-model" > "$WORK/tuned.log" 2>&1 || { tail -30 "$WORK/tuned.log"; exit 1; }
+
+PYTHONPATH="$HERE" "$PY" - "$WORK/base-model" "$WORK/finetuned-model" "$WORK/mobilenet-model" "$WORK/hybrid-tuned-model" <<'PYEOF'
 import json, os, sys
 import numpy as np, torch
 from vitrine_train.checkpoint import load_checkpoint
@@ -58,7 +66,7 @@ for folder in sys.argv[1:]:
     assert cfg["model_type"] == "clip" and cfg["projection_dim"] == 32, cfg
     cal = cfg["vitrine"]["calibration"]  # fitted on val; a kind is left out when junk outscores real queries
     assert cal["fitted_on"] == "val" and all(cal[k]["scale"] > 0 for k in ("text", "image") if k in cal), cal
-    if folder.endswith("mobilenet-model"):
+    if os.path.basename(folder) in ("mobilenet-model", "hybrid-tuned-model"):
         pre = json.load(open(os.path.join(folder, "preprocessor_config.json")))
         assert pre["vitrine"] == {"resize_mode": "pad", "pad_colour": [255, 255, 255]}, pre
     model, tok, _, _ = load_checkpoint(folder)
@@ -78,5 +86,11 @@ for folder in sys.argv[1:]:
     for t in g["texts"]:
         assert t["input_ids"] == tok.encode(t["text"], g["context_length"])
     print(f"[smoke] ok {folder}: dim {zt.shape[1]}, {len(g['texts'])} texts, {len(g['images'])} images")
+# --tune-cnn trained the hybrid's CNN half; the MobileNetV2 stayed nsfwjs's (not stored, read again on load)
+before, after = (load_checkpoint(f)[0].vision for f in sys.argv[3:5])
+assert any(not torch.equal(p, q) for p, q in zip(before.cnn.parameters(), after.cnn.parameters())), "CNN did not train"
+assert all(torch.equal(p, q) for p, q in zip(before.backbone.parameters(), after.backbone.parameters())), "backbone moved"
+assert not any(k.startswith("vision.mobilenet.backbone.") for k in torch.load(os.path.join(sys.argv[4], "pytorch_model.pt"))["state_dict"])
+print("[smoke] ok --tune-cnn: CNN trained, MobileNetV2 locked")
 PYEOF
 echo "[smoke] passed"

@@ -59,7 +59,8 @@ def main() -> None:
         model, tok, pp, ck = load_checkpoint(args.checkpoint)
     if os.path.exists(cfg_path):
         run_args = json.load(open(cfg_path))["args"]
-        model.backbone_locked = run_args.get("image_tower") in ("mobilenet_v2", "hybrid") and not run_args.get("unlock_image")
+        # from the model, not the run's --image-tower: a fine-tuning run (--init) takes its tower from the checkpoint
+        model.backbone_locked = model.cfg.vision.kind in ("mobilenet_v2", "hybrid") and not run_args.get("unlock_image")
     export_folder(model, tok, pp, args.out, meta)
     print(f"[export] {args.checkpoint} -> {args.out}")
 

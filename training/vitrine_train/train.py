@@ -56,6 +56,13 @@ RECIPES = {
                      image_image_weight=0.5, sigmoid_weight=0.5, junk_texts=32, synonym_prob=0.3, typo_prob=0.15,
                      extra_templates=True, init_text="house", lr=1e-3, epochs=8, freeze_text_epochs=6, select="robust",
                      real_photos=os.path.join(SHARED, "data/real-photos")),
+    # house-v2.1 fine-tunes house-v2 (`--init <house-v2 folder or .pt>`): the CNN half trains too, live on the
+    # served 96x96 pixels (house-v2 locked it, so it only ever saw v1.1's native 60x80), with auxiliary
+    # articleType/colour/gender/brand classifiers and more epochs of shoppers' words and typos on the text tower.
+    "house-v2.1": dict(tune_cnn=True, shopper_views=1, max_view_products=16000, hires_views=True, view_prob=0.5,
+                       image_image_weight=0.5, sigmoid_weight=0.5, junk_texts=32, synonym_prob=0.3, typo_prob=0.25,
+                       extra_templates=True, aux_weight=0.1, lr=3e-4, epochs=6, freeze_text_epochs=1, select="robust",
+                       real_photos=os.path.join(SHARED, "data/real-photos")),
 }
 
 
@@ -144,6 +151,9 @@ def parse_args(argv=None):
     ap.add_argument("--init-cnn", default=None, help="hybrid: house | <folder or .pt> whose scratch CNN tower is reused")
     ap.add_argument("--unlock-image", action="store_true",
                     help="mobilenet_v2: train the backbone too (default: locked, LiT; only the head trains)")
+    ap.add_argument("--tune-cnn", action="store_true",
+                    help="hybrid: also train its scratch CNN half, live on the cached pixels of every image and view "
+                         "(the MobileNetV2 stays locked, on cached features)")
     ap.add_argument("--tune-from-block", type=int, default=-1,
                     help="locked mobilenet_v2: also train backbone blocks from this index on (0..16; -1 = none), "
                          "on cached feature maps of the blocks before it")
@@ -260,13 +270,35 @@ def lock_image_backbone(model: DualEncoder, args) -> tuple[bool, int]:
             p.requires_grad_(False)
         if hasattr(model.vision, "cnn"):
             for p in model.vision.cnn.parameters():
-                p.requires_grad_(False)
+                p.requires_grad_(bool(args.tune_cnn))
         if tune_from >= 0:
             for p in list(bb.blocks[tune_from:].parameters()) + list(bb.head.parameters()):
                 p.requires_grad_(True)
+    if args.tune_cnn and not (locked and hasattr(model.vision, "cnn")):
+        raise SystemExit("--tune-cnn needs a hybrid image tower with a locked MobileNetV2")
     if (args.shopper_views or args.hires_views) and not (locked and tune_from < 0):
         raise SystemExit("--shopper-views/--hires-views need a locked mobilenet_v2 image tower without --tune-from-block")
     return locked, tune_from
+
+
+@dataclass
+class CachedImages:
+    """Cached features of some images from the locked part of the image tower and, when the hybrid tower's CNN
+    trains (--tune-cnn), their uint8 pixels at the model input, from which that half is computed live."""
+    features: torch.Tensor
+    pixels: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    def __getitem__(self, i) -> "CachedImages":
+        j = i.numpy() if torch.is_tensor(i) else i
+        return CachedImages(self.features[i], None if self.pixels is None else self.pixels[j])
+
+    @staticmethod
+    def concat(parts: list["CachedImages"]) -> "CachedImages":
+        pixels = None if any(p.pixels is None for p in parts) else np.concatenate([p.pixels for p in parts])
+        return CachedImages(torch.cat([p.features for p in parts]), pixels)
 
 
 @dataclass
@@ -278,10 +310,10 @@ class TrainData:
     n_val: int
     mean: torch.Tensor
     std: torch.Tensor
-    features: torch.Tensor | None = None  # locked backbone: cached features of `images` ([N,2,...] or [N,C])
+    features: "torch.Tensor | CachedImages | None" = None  # locked backbone: cached features of `images`
     views: list = field(default_factory=list)  # locked, pooled: [(features [M,C], catalog rows [M])]
     view_of: np.ndarray | None = None  # int [N, V]: index into the concatenated view features, -1 = none
-    view_features: torch.Tensor | None = None
+    view_features: CachedImages | None = None
     robust: dict = field(default_factory=dict)  # validation-only inputs of robustness_val
 
 
@@ -299,7 +331,11 @@ def prepare_data(args, model: DualEncoder, pp: ImagePreprocessing, locked: bool,
     bb = model.vision.backbone
     if args.shopper_views or args.hires_views or args.select == "robust" or model.cfg.vision.kind == "hybrid":
         from . import views as V
-        feats = lambda imgs: V.tower_features(model.vision, imgs, data.mean, data.std, args.cache_dir)  # noqa: E731
+        def feats(imgs: np.ndarray) -> CachedImages:
+            if args.tune_cnn:  # the CNN half is computed live from the pixels: only the MobileNetV2's is cached
+                f = V.pooled_features(model.vision.backbone, imgs, data.mean, data.std, args.cache_dir)
+                return CachedImages(torch.cat([f, f.new_zeros(len(f), model.cfg.embed_dim)], dim=1), imgs)
+            return CachedImages(V.tower_features(model.vision, imgs, data.mean, data.std, args.cache_dir))
         data.features = feats(images)
         parts = []
         if args.shopper_views:
@@ -320,7 +356,7 @@ def prepare_data(args, model: DualEncoder, pp: ImagePreprocessing, locked: bool,
             photos, labels, label_map = V.real_photos(pp, args.cache_dir, "select", root=args.real_photos)
             data.robust["real"] = (feats(photos), labels, label_map)
         if parts:
-            data.view_features = torch.cat([p[0] for p in parts])
+            data.view_features = CachedImages.concat([p[0] for p in parts])
             data.view_of = np.full((len(cat.ids), len(parts)), -1, dtype=np.int64)
             offset = 0
             for k, (f, rows) in enumerate(parts):
@@ -510,12 +546,21 @@ class Trainer:
         if not locked:
             self.text_table = self.junk_table = None
 
-    def embed_cached(self, feats: torch.Tensor) -> torch.Tensor:
-        """Image embeddings (normalised) from cached backbone features or feature maps."""
+    def embed_cached(self, feats: "torch.Tensor | CachedImages") -> torch.Tensor:
+        """Image embeddings (normalised) from cached backbone features or feature maps; with pixels beside them
+        (--tune-cnn), the hybrid tower's CNN half is computed from the pixels instead of its cached output."""
+        pixels = None
+        if isinstance(feats, CachedImages):
+            feats, pixels = feats.features, feats.pixels
         x = feats.float()
         if self.tune_from >= 0:
             x = self.model.vision.backbone.forward_from(x.contiguous(memory_format=torch.channels_last), self.tune_from)
         vision = self.model.vision
+        if pixels is not None:
+            px = torch.from_numpy(pixels).permute(0, 3, 1, 2).to(torch.float32) * (1 / 255)
+            px = vision.cnn_input((px - self.data.mean) / self.data.std).contiguous(memory_format=torch.channels_last)
+            c = vision.backbone.out_channels
+            x = torch.cat([x[:, :c], F.normalize(vision.cnn(px), dim=-1)], dim=1)
         return F.normalize(vision.from_features(x) if hasattr(vision, "from_features") else vision.head(x), dim=-1)
 
     def gallery(self) -> torch.Tensor | None:
@@ -523,8 +568,9 @@ class Trainer:
         f = self.data.features
         if f is None:
             return None
-        clean = f if f.dim() == 2 else f[:, 0]
-        return torch.cat([self.embed_cached(clean[s : s + 1024]) for s in range(0, len(clean), 1024)])
+        clean = f if isinstance(f, CachedImages) or f.dim() == 2 else f[:, 0]
+        with torch.no_grad():
+            return torch.cat([self.embed_cached(clean[s : s + 1024]) for s in range(0, len(clean), 1024)])
 
     def texts_for(self, idx: np.ndarray):
         a, rng, sampler = self.args, self.rng, self.data.sampler
@@ -546,7 +592,7 @@ class Trainer:
             px = augment(torch.from_numpy(d.images[idx]), self.gen, d.mean, d.std, not a.no_augment)
             return self.model.encode_image(px, normalize=True), None
         f = d.features
-        if f.dim() > 2:
+        if isinstance(f, torch.Tensor) and f.dim() > 2:
             # cached [N, 2, ...] (photo and its mirror image): the mirror is the augmentation, half the time
             view = torch.from_numpy(self.rng.integers(0, 2 if not a.no_augment else 1, size=len(idx)))
             return self.embed_cached(f[torch.from_numpy(idx), view]), None
@@ -640,6 +686,7 @@ def train_epoch(t: Trainer, epoch: int, t_start: float, last_eval_seconds: float
 def validate(t: Trainer) -> tuple[dict, float]:
     """Val metrics and the selection score (higher is better)."""
     a, d = t.args, t.data
+    t.model.eval()
     gallery = t.gallery()
     val = evaluate_val(t.model, t.tok, d.cat.titles, d.sampler.title_keys, d.cat.splits, d.images, d.mean, d.std,
                        gallery_fn=(lambda: gallery) if gallery is not None else None, attrs=d.cat.attrs)
