@@ -6,10 +6,14 @@ What it means: the best hit of a real query (a val title, an attribute phrase, a
 the best hit of a query that names nothing in the catalog (junk text; for images, a photo of an empty floor,
 wall or bed) are told apart by a logistic regression on the cosine, with both kinds weighted equally. So
 similarity 0.5 is where, on val, a best hit is as likely to come from a real query as from junk; a hit below it
-is "no close match". The junk here is generated (textaug.junk_text, augment.background); the house-model test
-checks the threshold on other junk.
+is "no close match". The junk texts are 1-4 English words that neither training's junk nor any catalog text uses
+(textaug.held_out_junk_words: CLIP's BPE vocabulary minus those), or letter mash and digits: junk the model was
+trained to push down would make the threshold look safer than it is on a shopper's junk. Junk photos are
+generated (augment.background); the house-model test checks the threshold on other junk.
 """
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import torch
@@ -17,7 +21,8 @@ import torch
 from .augment import background
 from .data import EXTRA_TEMPLATES, TEMPLATES
 from .evaluate import embed_texts
-from .textaug import junk_text
+from .textaug import held_out_junk_text, held_out_junk_words
+from .tokenizer import DEFAULT_VOCAB_GZ
 
 
 def fit_logistic(pos: np.ndarray, neg: np.ndarray, iters: int = 50) -> tuple[float, float]:
@@ -74,10 +79,13 @@ def fit_calibration(t, seed: int = 0) -> dict:
     for tmpl in TEMPLATES + EXTRA_TEMPLATES:
         texts += sorted({s for s in (tmpl(d.cat.attrs[i]) for i in val) if s})
     real = embed_texts(model, tok, texts)
-    junk = embed_texts(model, tok, [junk_text(rng) for _ in range(n_junk)])
+    catalog_texts = list(d.cat.titles) + [str(v) for a in d.cat.attrs for v in a.values()]
+    words = held_out_junk_words(DEFAULT_VOCAB_GZ, catalog_texts) if os.path.exists(DEFAULT_VOCAB_GZ) else []
+    junk = embed_texts(model, tok, [held_out_junk_text(rng, words) for _ in range(n_junk)])
     pos_t = (real @ gallery.T).max(1).values.numpy()
     neg_t = (junk @ gallery.T).max(1).values.numpy()
-    out = {"method": "logistic regression of the best hit's cosine: real val queries vs junk, equal weight",
+    out = {"method": "logistic regression of the best hit's cosine: real val queries vs junk held out from training "
+                     "(unused English words, letter mash, digits), equal weight",
            "fitted_on": "val", "formula": "similarity = 1 / (1 + exp(-(scale * cosine + bias)))"}
     text = _usable(_summary(*fit_logistic(pos_t, neg_t), pos_t, neg_t), "text")
     if text:

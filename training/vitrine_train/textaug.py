@@ -16,6 +16,7 @@ import numpy as np
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_SYNONYMS = os.path.join(REPO, "data/synonyms.json")
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
+CLIP_MERGES = 49408 - 512 - 2  # CLIP's vocabulary: 256 bytes, their </w> forms, these merges, 2 special tokens
 # Words that name no fashion product: junk queries for training. The test of the shipped model
 # (test/model/house-model.test.ts) uses other junk texts, so the documented threshold is checked on unseen junk.
 JUNK_WORDS = ("kitchen sink motor engine invoice tax river mountain algebra physics printer router cable keyboard "
@@ -84,3 +85,35 @@ def junk_text(rng: np.random.Generator) -> str:
         return " ".join("".join(LETTERS[int(c)] for c in rng.integers(26, size=int(rng.integers(3, 10))))
                         for _ in range(int(rng.integers(1, 3))))
     return "".join(str(int(d)) for d in rng.integers(10, size=int(rng.integers(2, 9))))
+
+
+def held_out_junk_words(vocab_gz: str, catalog_texts: list[str], synonyms_file: str = DEFAULT_SYNONYMS) -> list[str]:
+    """English words that training never used as junk and that no catalog text names: the whole words of CLIP's
+    BPE vocabulary (letters only, 4+ characters) minus every word of the catalog's titles and attributes, of the
+    reviewed synonyms (keys and shoppers' words) and of JUNK_WORDS. Score calibration draws its junk from these, so
+    that it measures junk the model was not trained to push down."""
+    import gzip
+    used = set(JUNK_WORDS)
+    syn = {k: v for k, v in json.load(open(synonyms_file)).items() if not k.startswith("_")}
+    for text in [*catalog_texts, *syn, *(w for words in syn.values() for w in words)]:
+        used.update(re.findall(r"[a-z]+", text.lower()))
+    words = set()
+    with gzip.open(vocab_gz, "rt", encoding="utf-8") as f:
+        lines = f.read().split("\n")[1 : 1 + CLIP_MERGES]  # the merges CLIP's tokenizer uses (after a version line)
+        for line in lines:
+            parts = line.split()
+            if len(parts) == 2 and parts[1].endswith("</w>"):
+                w = (parts[0] + parts[1])[: -len("</w>")]
+                if w.isascii() and w.isalpha() and len(w) >= 4 and w.lower() == w and w not in used:
+                    words.add(w)
+    return sorted(words)
+
+
+def held_out_junk_text(rng: np.random.Generator, words: list[str]) -> str:
+    """A junk query for calibration: 1-4 held-out words (two thirds), else letter mash or digits as junk_text."""
+    if words and rng.random() < 2 / 3:
+        return " ".join(words[int(i)] for i in rng.integers(len(words), size=int(rng.integers(1, 5))))
+    while True:
+        t = junk_text(rng)
+        if not any(w in JUNK_WORDS for w in t.split()):
+            return t
