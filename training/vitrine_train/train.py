@@ -333,8 +333,7 @@ def prepare_data(args, model: DualEncoder, pp: ImagePreprocessing, locked: bool,
         from . import views as V
         def feats(imgs: np.ndarray) -> CachedImages:
             if args.tune_cnn:  # the CNN half is computed live from the pixels: only the MobileNetV2's is cached
-                f = V.pooled_features(model.vision.backbone, imgs, data.mean, data.std, args.cache_dir)
-                return CachedImages(torch.cat([f, f.new_zeros(len(f), model.cfg.embed_dim)], dim=1), imgs)
+                return CachedImages(V.pooled_features(model.vision.backbone, imgs, data.mean, data.std, args.cache_dir), imgs)
             return CachedImages(V.tower_features(model.vision, imgs, data.mean, data.std, args.cache_dir))
         data.features = feats(images)
         parts = []
@@ -559,8 +558,7 @@ class Trainer:
         if pixels is not None:
             px = torch.from_numpy(pixels).permute(0, 3, 1, 2).to(torch.float32) * (1 / 255)
             px = vision.cnn_input((px - self.data.mean) / self.data.std).contiguous(memory_format=torch.channels_last)
-            c = vision.backbone.out_channels
-            x = torch.cat([x[:, :c], F.normalize(vision.cnn(px), dim=-1)], dim=1)
+            x = torch.cat([x[:, : vision.backbone.out_channels], F.normalize(vision.cnn(px), dim=-1)], dim=1)
         return F.normalize(vision.from_features(x) if hasattr(vision, "from_features") else vision.head(x), dim=-1)
 
     def gallery(self) -> torch.Tensor | None:
