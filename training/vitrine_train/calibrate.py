@@ -7,7 +7,8 @@ the best hit of a query that names nothing in the catalog (junk text; for images
 wall or bed) are told apart by a logistic regression on the cosine, with both kinds weighted equally. So
 similarity 0.5 is where, on val, a best hit is as likely to come from a real query as from junk; a hit below it
 is "no close match". The junk texts are 1-4 English words that neither training's junk nor any catalog text uses
-(textaug.held_out_junk_words: CLIP's BPE vocabulary minus those), or letter mash and digits: junk the model was
+(textaug.held_out_junk_words: CLIP's BPE vocabulary minus those; training's own junk words only when the vocabulary
+file is missing), or letter mash and digits: junk the model was
 trained to push down would make the threshold look safer than it is on a shopper's junk. Junk photos are
 generated (augment.background); the house-model test checks the threshold on other junk.
 """
@@ -21,8 +22,8 @@ import torch
 from .augment import background
 from .data import EXTRA_TEMPLATES, TEMPLATES
 from .evaluate import embed_texts
-from .textaug import held_out_junk_text, held_out_junk_words
-from .tokenizer import DEFAULT_VOCAB_GZ
+from .textaug import JUNK_WORDS, held_out_junk_words, junk_text
+from .tokenizer import load_merges
 
 
 def fit_logistic(pos: np.ndarray, neg: np.ndarray, iters: int = 50) -> tuple[float, float]:
@@ -80,8 +81,9 @@ def fit_calibration(t, seed: int = 0) -> dict:
         texts += sorted({s for s in (tmpl(d.cat.attrs[i]) for i in val) if s})
     real = embed_texts(model, tok, texts)
     catalog_texts = list(d.cat.titles) + [str(v) for a in d.cat.attrs for v in a.values()]
-    words = held_out_junk_words(DEFAULT_VOCAB_GZ, catalog_texts) if os.path.exists(DEFAULT_VOCAB_GZ) else []
-    junk = embed_texts(model, tok, [held_out_junk_text(rng, words) for _ in range(n_junk)])
+    vocab = getattr(t.args, "vocab", "")
+    words = held_out_junk_words(load_merges(vocab), catalog_texts) if os.path.exists(vocab) else list(JUNK_WORDS)
+    junk = embed_texts(model, tok, [junk_text(rng, words, max_words=4) for _ in range(n_junk)])
     pos_t = (real @ gallery.T).max(1).values.numpy()
     neg_t = (junk @ gallery.T).max(1).values.numpy()
     out = {"method": "logistic regression of the best hit's cosine: real val queries vs junk held out from training "

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
 
 import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_SYNONYMS = os.path.join(REPO, "data/synonyms.json")
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
-CLIP_MERGES = 49408 - 512 - 2  # CLIP's vocabulary: 256 bytes, their </w> forms, these merges, 2 special tokens
 # Words that name no fashion product: junk queries for training. The test of the shipped model
 # (test/model/house-model.test.ts) uses other junk texts, so the documented threshold is checked on unseen junk.
 JUNK_WORDS = ("kitchen sink motor engine invoice tax river mountain algebra physics printer router cable keyboard "
@@ -76,44 +76,27 @@ def typo(text: str, rng: np.random.Generator) -> str:
     return text
 
 
-def junk_text(rng: np.random.Generator) -> str:
-    """A text that names no product: unrelated words, letter mash or digits."""
+def junk_text(rng: np.random.Generator, words: Sequence[str] = JUNK_WORDS, max_words: int = 3) -> str:
+    """A text that names no product: 1..max_words unrelated words (half the time), letter mash or digits.
+    Training draws the words from JUNK_WORDS; calibration from words training never saw (held_out_junk_words)."""
     kind = rng.random()
     if kind < 0.5:
-        return " ".join(JUNK_WORDS[int(i)] for i in rng.integers(len(JUNK_WORDS), size=int(rng.integers(1, 4))))
+        return " ".join(words[int(i)] for i in rng.integers(len(words), size=int(rng.integers(1, max_words + 1))))
     if kind < 0.85:
         return " ".join("".join(LETTERS[int(c)] for c in rng.integers(26, size=int(rng.integers(3, 10))))
                         for _ in range(int(rng.integers(1, 3))))
     return "".join(str(int(d)) for d in rng.integers(10, size=int(rng.integers(2, 9))))
 
 
-def held_out_junk_words(vocab_gz: str, catalog_texts: list[str], synonyms_file: str = DEFAULT_SYNONYMS) -> list[str]:
-    """English words that training never used as junk and that no catalog text names: the whole words of CLIP's
-    BPE vocabulary (letters only, 4+ characters) minus every word of the catalog's titles and attributes, of the
-    reviewed synonyms (keys and shoppers' words) and of JUNK_WORDS. Score calibration draws its junk from these, so
-    that it measures junk the model was not trained to push down."""
-    import gzip
+def held_out_junk_words(merges: list[tuple[str, str]], catalog_texts: list[str],
+                        synonyms_file: str = DEFAULT_SYNONYMS) -> list[str]:
+    """English words that training never used as junk and that no catalog text names: the whole words among CLIP's
+    BPE merges (tokenizer.load_merges; letters only, 4+ characters) minus every word of the catalog's titles and
+    attributes, of the reviewed synonyms (keys and shoppers' words) and of JUNK_WORDS. Score calibration draws its
+    junk from these, so that it measures junk the model was not trained to push down."""
     used = set(JUNK_WORDS)
     syn = {k: v for k, v in json.load(open(synonyms_file)).items() if not k.startswith("_")}
     for text in [*catalog_texts, *syn, *(w for words in syn.values() for w in words)]:
         used.update(re.findall(r"[a-z]+", text.lower()))
-    words = set()
-    with gzip.open(vocab_gz, "rt", encoding="utf-8") as f:
-        lines = f.read().split("\n")[1 : 1 + CLIP_MERGES]  # the merges CLIP's tokenizer uses (after a version line)
-        for line in lines:
-            parts = line.split()
-            if len(parts) == 2 and parts[1].endswith("</w>"):
-                w = (parts[0] + parts[1])[: -len("</w>")]
-                if w.isascii() and w.isalpha() and len(w) >= 4 and w.lower() == w and w not in used:
-                    words.add(w)
-    return sorted(words)
-
-
-def held_out_junk_text(rng: np.random.Generator, words: list[str]) -> str:
-    """A junk query for calibration: 1-4 held-out words (two thirds), else letter mash or digits as junk_text."""
-    if words and rng.random() < 2 / 3:
-        return " ".join(words[int(i)] for i in rng.integers(len(words), size=int(rng.integers(1, 5))))
-    while True:
-        t = junk_text(rng)
-        if not any(w in JUNK_WORDS for w in t.split()):
-            return t
+    words = {(a + b)[: -len("</w>")] for a, b in merges if b.endswith("</w>")}
+    return sorted(w for w in words if w.isascii() and w.isalpha() and len(w) >= 4 and w.islower() and w not in used)
