@@ -8,7 +8,8 @@
 #     sigmoid losses, junk texts, synonyms, typos, plus auxiliary heads, look-alike batches, word dropout; export
 #     with a fitted score calibration;
 #  4. fine-tune that export as house-v2.1 does: the hybrid's CNN half trained live on the cached pixels (--tune-cnn);
-#  5. check the folders: files present, ONNX non-empty, PyTorch vectors unit-norm after normalisation,
+#  5. fine-tune step 4's export as house-v2.2 does: the text tower alone (--lock-image), junk from held-out words;
+#  6. check the folders: files present, ONNX non-empty, PyTorch vectors unit-norm after normalisation,
 #     golden.json consistent with the checkpoint.
 # Usage: training/smoke_test.sh [workdir]   (needs /usr/bin/python3 with torch; reads ../shared/data)
 set -euo pipefail
@@ -53,7 +54,16 @@ PYTHONPATH="$HERE" "$PY" -m vitrine_train.train --catalog "$DATA/catalog.csv" --
   --typo-prob 0.25 --aux-weight 0.1 --select robust --runs-dir "$WORK/runs" --cache-dir "$WORK/cache" \
   --name tuned --export "$WORK/hybrid-tuned-model" > "$WORK/tuned.log" 2>&1 || { tail -30 "$WORK/tuned.log"; exit 1; }
 
-PYTHONPATH="$HERE" "$PY" - "$WORK/base-model" "$WORK/finetuned-model" "$WORK/mobilenet-model" "$WORK/hybrid-tuned-model" <<'PYEOF'
+# house-v2.2's recipe parts: fine-tune step 4's export on the text side alone, junk drawn from held-out words too
+PYTHONPATH="$HERE" "$PY" -m vitrine_train.train --catalog "$DATA/catalog.csv" --images "$DATA/images" --limit-train 200 --limit-val 40 \
+  --init "$WORK/hybrid-tuned-model" --epochs 1 --max-steps 4 --batch-size 32 --threads 2 --lock-image --junk-words held-out \
+  --shopper-views 1 --max-view-products 60 --hires-views --sigmoid-weight 0.5 --junk-texts 8 --typo-prob 0.25 \
+  --aux-weight 0.1 --select robust --runs-dir "$WORK/runs" --cache-dir "$WORK/cache" \
+  --name text-tuned --export "$WORK/text-tuned-model" > "$WORK/text-tuned.log" 2>&1 || { tail -30 "$WORK/text-tuned.log"; exit 1; }
+grep -q "^\[junk\] [0-9]* junk words" "$WORK/text-tuned.log" || { echo "[smoke] no held-out junk words"; exit 1; }
+
+PYTHONPATH="$HERE" "$PY" - "$WORK/base-model" "$WORK/finetuned-model" "$WORK/mobilenet-model" "$WORK/hybrid-tuned-model" \
+  "$WORK/text-tuned-model" <<'PYEOF'
 import json, os, sys
 import numpy as np, torch
 from vitrine_train.checkpoint import load_checkpoint
@@ -66,7 +76,7 @@ for folder in sys.argv[1:]:
     assert cfg["model_type"] == "clip" and cfg["projection_dim"] == 32, cfg
     cal = cfg["vitrine"]["calibration"]  # fitted on val; a kind is left out when junk outscores real queries
     assert cal["fitted_on"] == "val" and all(cal[k]["scale"] > 0 for k in ("text", "image") if k in cal), cal
-    if os.path.basename(folder) in ("mobilenet-model", "hybrid-tuned-model"):
+    if os.path.basename(folder) in ("mobilenet-model", "hybrid-tuned-model", "text-tuned-model"):
         pre = json.load(open(os.path.join(folder, "preprocessor_config.json")))
         assert pre["vitrine"] == {"resize_mode": "pad", "pad_colour": [255, 255, 255]}, pre
     model, tok, _, _ = load_checkpoint(folder)
@@ -92,5 +102,10 @@ assert any(not torch.equal(p, q) for p, q in zip(before.cnn.parameters(), after.
 assert all(torch.equal(p, q) for p, q in zip(before.backbone.parameters(), after.backbone.parameters())), "backbone moved"
 assert not any(k.startswith("vision.mobilenet.backbone.") for k in torch.load(os.path.join(sys.argv[4], "pytorch_model.pt"))["state_dict"])
 print("[smoke] ok --tune-cnn: CNN trained, MobileNetV2 locked")
+# --lock-image trained the text tower alone: every image weight is step 4's (fp16 in both folders)
+(img_a, txt_a), (img_b, txt_b) = ((m.vision, m.text) for m in (load_checkpoint(f)[0] for f in sys.argv[4:6]))
+assert all(torch.equal(p, q) for p, q in zip(img_a.parameters(), img_b.parameters())), "image tower moved"
+assert any(not torch.equal(p, q) for p, q in zip(txt_a.parameters(), txt_b.parameters())), "text tower did not train"
+print("[smoke] ok --lock-image: text tower trained, image tower unchanged")
 PYEOF
 echo "[smoke] passed"

@@ -90,7 +90,7 @@ describe.skipIf(!hasShared)('the house model: calibrated similarity and the docu
   });
 
   it('most junk texts score under the documented threshold, every real shopper query above it', async () => {
-    // None of these junk words is among training's junk texts (training/vitrine_train/textaug.py).
+    // None of these junk words is among training's or calibration's junk (RESERVED_JUNK_WORDS in training/vitrine_train/textaug.py).
     const junk = ['asdfghjkl', 'qwerty uiop zxcv', 'lorem ipsum dolor sit amet', 'quantum chromodynamics', 'banana bread', '7391 8265', 'weather in oslo tomorrow', 'how to fix a leaking tap'];
     const real = ['red dress', 'men navy blue shirt', 'black sports shoes', 'women handbag', 'blue jeans', 'white tshirt', 'sneakers', 'sunglasses', 'kurti', 'watch'];
     const cal = embedder.manifest.calibration?.text;

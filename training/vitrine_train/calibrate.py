@@ -6,10 +6,10 @@ What it means: the best hit of a real query (a val title, an attribute phrase, a
 the best hit of a query that names nothing in the catalog (junk text; for images, a photo of an empty floor,
 wall or bed) are told apart by a logistic regression on the cosine, with both kinds weighted equally. So
 similarity 0.5 is where, on val, a best hit is as likely to come from a real query as from junk; a hit below it
-is "no close match". The junk texts are 1-4 English words that neither training's junk nor any catalog text uses
-(textaug.held_out_junk_words: CLIP's BPE vocabulary minus those; training's own junk words only when the vocabulary
-file is missing), or letter mash and digits: junk the model was
-trained to push down would make the threshold look safer than it is on a shopper's junk. Junk photos are
+is "no close match". The junk texts are 1-4 English words that no catalog text uses and no run trains on (the
+"calibrate" half of textaug.held_out_junk_words: CLIP's BPE vocabulary minus those; training's own junk words only
+when the vocabulary file is missing), or letter mash and digits: junk the model was trained to push down would make
+the threshold look safer than it is on a shopper's junk. Junk photos are
 generated (augment.background); the house-model test checks the threshold on other junk.
 """
 from __future__ import annotations
@@ -82,7 +82,7 @@ def fit_calibration(t, seed: int = 0) -> dict:
     real = embed_texts(model, tok, texts)
     catalog_texts = list(d.cat.titles) + [str(v) for a in d.cat.attrs for v in a.values()]
     vocab = getattr(t.args, "vocab", "")
-    words = held_out_junk_words(load_merges(vocab), catalog_texts) if os.path.exists(vocab) else list(JUNK_WORDS)
+    words = held_out_junk_words(load_merges(vocab), catalog_texts, part="calibrate") if os.path.exists(vocab) else list(JUNK_WORDS)
     junk = embed_texts(model, tok, [junk_text(rng, words, max_words=4) for _ in range(n_junk)])
     pos_t = (real @ gallery.T).max(1).values.numpy()
     neg_t = (junk @ gallery.T).max(1).values.numpy()

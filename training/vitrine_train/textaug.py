@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import zlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -28,6 +29,12 @@ JUNK_WORDS = ("kitchen sink motor engine invoice tax river mountain algebra phys
               "song album movie cinema actor novel poem chapter homework exam lecture dog cat parrot fish cow "
               "horse tiger lion elephant monkey garden flower grass tree leaf seed fertiliser tractor farm "
               "hospital doctor medicine tablet syrup vaccine dentist plumber electrician carpenter").split()
+
+
+# The words of the house-model test's junk texts (test/model/house-model.test.ts): neither training nor calibration
+# draws on them, so that the test checks the documented threshold on junk the model and its calibration never saw.
+RESERVED_JUNK_WORDS = frozenset(("asdfghjkl qwerty uiop zxcv lorem ipsum dolor sit amet quantum chromodynamics banana "
+                                 "bread weather oslo tomorrow how fix leaking tap").split())
 
 
 def load_synonyms(path: str = DEFAULT_SYNONYMS) -> list[tuple[re.Pattern, list[str]]]:
@@ -89,14 +96,20 @@ def junk_text(rng: np.random.Generator, words: Sequence[str] = JUNK_WORDS, max_w
 
 
 def held_out_junk_words(merges: list[tuple[str, str]], catalog_texts: list[str],
-                        synonyms_file: str = DEFAULT_SYNONYMS) -> list[str]:
-    """English words that training never used as junk and that no catalog text names: the whole words among CLIP's
-    BPE merges (tokenizer.load_merges; letters only, 4+ characters) minus every word of the catalog's titles and
-    attributes, of the reviewed synonyms (keys and shoppers' words) and of JUNK_WORDS. Score calibration draws its
-    junk from these, so that it measures junk the model was not trained to push down."""
-    used = set(JUNK_WORDS)
+                        synonyms_file: str = DEFAULT_SYNONYMS, part: str | None = None) -> list[str]:
+    """English words that no catalog text names: the whole words among CLIP's BPE merges (tokenizer.load_merges;
+    letters only, 4+ characters) minus every word of the catalog's titles and attributes, of the reviewed synonyms
+    (keys and shoppers' words), of JUNK_WORDS and of RESERVED_JUNK_WORDS. A fixed hash of each word splits them in
+    two halves: `part="train"` (junk a run may train on, --junk-words held-out) and `part="calibrate"` (the score
+    calibration's junk, which no run trains on); None gives both."""
+    used = set(JUNK_WORDS) | RESERVED_JUNK_WORDS
     syn = {k: v for k, v in json.load(open(synonyms_file)).items() if not k.startswith("_")}
     for text in [*catalog_texts, *syn, *(w for words in syn.values() for w in words)]:
         used.update(re.findall(r"[a-z]+", text.lower()))
     words = {(a + b)[: -len("</w>")] for a, b in merges if b.endswith("</w>")}
-    return sorted(w for w in words if w.isascii() and w.isalpha() and len(w) >= 4 and w.islower() and w not in used)
+    keep = sorted(w for w in words if w.isascii() and w.isalpha() and len(w) >= 4 and w.islower() and w not in used)
+    if part is None:
+        return keep
+    if part not in ("train", "calibrate"):
+        raise ValueError(f"part must be 'train', 'calibrate' or None, not {part!r}")
+    return [w for w in keep if (zlib.crc32(w.encode()) % 2 == 0) == (part == "train")]

@@ -63,6 +63,13 @@ RECIPES = {
                        image_image_weight=0.5, sigmoid_weight=0.5, junk_texts=32, synonym_prob=0.3, typo_prob=0.25,
                        extra_templates=True, aux_weight=0.1, lr=3e-4, epochs=6, freeze_text_epochs=1, select="robust",
                        real_photos=os.path.join(SHARED, "data/real-photos")),
+    # house-v2.2 fine-tunes house-v2.1 (`--init <its .pt>`) on the text side alone: its image tower is locked whole,
+    # and the junk texts draw on thousands of held-out English words besides JUNK_WORDS, so that the text tower learns
+    # to score words no product uses low in general, not only the ~150 it was shown.
+    "house-v2.2": dict(lock_image=True, shopper_views=1, max_view_products=16000, hires_views=True, view_prob=0.5,
+                       sigmoid_weight=0.5, junk_texts=32, junk_words="held-out", synonym_prob=0.3, typo_prob=0.25,
+                       extra_templates=True, aux_weight=0.1, lr=3e-4, epochs=6, select="robust",
+                       real_photos=os.path.join(SHARED, "data/real-photos")),
 }
 
 
@@ -128,6 +135,9 @@ def parse_args(argv=None):
     ap.add_argument("--synonym-prob", type=float, default=0.0, help="chance to swap each catalog term found")
     ap.add_argument("--typo-prob", type=float, default=0.0, help="chance of one random typo in a training text")
     ap.add_argument("--junk-texts", type=int, default=0, help="texts per batch that match no image (negatives)")
+    ap.add_argument("--junk-words", choices=("builtin", "held-out"), default="builtin",
+                    help="words of the junk texts: builtin = textaug.JUNK_WORDS (~150); held-out = those plus the "
+                         "'train' half of the English words no catalog text uses (the other half calibrates)")
     ap.add_argument("--sigmoid-weight", type=float, default=0.0,
                     help="weight of a SigLIP-style pairwise sigmoid loss (learnt scale and bias): scores with an "
                          "absolute meaning, so junk stays low")
@@ -151,6 +161,9 @@ def parse_args(argv=None):
     ap.add_argument("--init-cnn", default=None, help="hybrid: house | <folder or .pt> whose scratch CNN tower is reused")
     ap.add_argument("--unlock-image", action="store_true",
                     help="mobilenet_v2: train the backbone too (default: locked, LiT; only the head trains)")
+    ap.add_argument("--lock-image", action="store_true",
+                    help="locked MobileNetV2: lock the rest of the image tower too (head, CNN half), so that only "
+                         "the text tower learns, against the image embeddings the model already has")
     ap.add_argument("--tune-cnn", action="store_true",
                     help="hybrid: also train its scratch CNN half, live on the cached pixels of every image and view "
                          "(the MobileNetV2 stays locked, on cached features)")
@@ -276,6 +289,11 @@ def lock_image_backbone(model: DualEncoder, args) -> tuple[bool, int]:
                 p.requires_grad_(True)
     if args.tune_cnn and not (locked and hasattr(model.vision, "cnn")):
         raise SystemExit("--tune-cnn needs a hybrid image tower with a locked MobileNetV2")
+    if args.lock_image:
+        if not locked or tune_from >= 0 or args.tune_cnn:
+            raise SystemExit("--lock-image needs a locked MobileNetV2 without --tune-from-block or --tune-cnn")
+        for p in model.vision.parameters():
+            p.requires_grad_(False)
     if (args.shopper_views or args.hires_views) and not (locked and tune_from < 0):
         raise SystemExit("--shopper-views/--hires-views need a locked mobilenet_v2 image tower without --tune-from-block")
     return locked, tune_from
@@ -530,6 +548,7 @@ class Trainer:
     bs: int = 0
     text_table: torch.Tensor | None = None  # locked text tower: normalised embedding of every sampler text
     junk_table: torch.Tensor | None = None
+    junk_words: list = field(default_factory=lambda: list(textaug.JUNK_WORDS))
 
     def lock_text(self, locked: bool) -> None:
         """Locks (computing the text tables once) or unlocks the text tower."""
@@ -540,7 +559,7 @@ class Trainer:
             t0 = time.time()
             self.text_table = embed_texts(self.model, self.tok, self.data.sampler.texts)
             junk_rng = np.random.default_rng(self.args.seed + 5)
-            self.junk_table = embed_texts(self.model, self.tok, [textaug.junk_text(junk_rng) for _ in range(4000)])
+            self.junk_table = embed_texts(self.model, self.tok, [textaug.junk_text(junk_rng, self.junk_words) for _ in range(4000)])
             print(f"[text] locked: {len(self.text_table)} texts embedded once in {time.time() - t0:.0f}s", flush=True)
         if not locked:
             self.text_table = self.junk_table = None
@@ -622,7 +641,7 @@ class Trainer:
         else:
             texts, tmpl = self.texts_for(idx)
             if junk:
-                texts = texts + [textaug.junk_text(self.rng) for _ in range(junk)]
+                texts = texts + [textaug.junk_text(self.rng, self.junk_words) for _ in range(junk)]
             ids, mask = self.tok.encode_batch(texts, m.cfg.text.context_length)
             zt = m.encode_text(torch.from_numpy(ids), torch.from_numpy(mask), normalize=True)
         pos = torch.from_numpy(d.sampler.positives(idx, tmpl))
@@ -632,7 +651,7 @@ class Trainer:
         loss = multi_positive_loss(zi, zt, pos, m.logit_scale)
         if self.sigmoid is not None:
             loss = loss + a.sigmoid_weight * self.sigmoid.loss(zi, zt, pos)
-        if pair is not None and a.image_image_weight > 0:
+        if pair is not None and a.image_image_weight > 0 and not a.lock_image:
             views, clean, has = pair
             same = d.sampler.title_keys[idx]
             pos_ii = torch.from_numpy(same[:, None] == same[None, :])[has]
@@ -775,6 +794,12 @@ def main(argv=None) -> None:
         extra.append(t.sigmoid)
     if args.synonym_prob > 0:
         t.synonyms = textaug.load_synonyms(args.synonyms)
+    if args.junk_texts and args.junk_words == "held-out":
+        from .tokenizer import load_merges
+        catalog_texts = list(data.cat.titles) + [str(v) for a in data.cat.attrs for v in a.values()]
+        t.junk_words = textaug.JUNK_WORDS + textaug.held_out_junk_words(load_merges(args.vocab), catalog_texts,
+                                                                              part="train")
+        print(f"[junk] {len(t.junk_words)} junk words", flush=True)
     if args.hard_batch_frac > 0:
         t.groups, t.group_of = look_alike_groups(data.cat, data.train_idx)
     t.opt = make_optimizer(model, extra, args, lr)
