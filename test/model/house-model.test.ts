@@ -97,9 +97,9 @@ describe.skipIf(!hasShared)('the house model: calibrated similarity and the docu
     const score = async (texts: string[]) => (await embedder.encodeTexts(texts)).vectors.map((v) => calibratedSimilarity(best(v), cal));
     const junkScores = await score(junk);
     const realScores = await score(real);
-    // The model card documents a soft filter: on val, 0.5 holds back 71% of junk texts and keeps 87% of real
-    // queries' best hits. House v2 lets some junk through ("asdfghjkl", "lorem ipsum", "banana bread" score
-    // 0.55-0.83), so this checks that most held-out junk is held back and that no real query is lost.
+    // The model card documents a soft filter: on val, 0.5 holds back 67% of held-out junk texts and keeps 96% of
+    // real queries' best hits. House v2.2 lets some junk through ("asdfghjkl" 0.63, "banana bread" 0.70), so this
+    // checks that most held-out junk is held back and that no real query is lost.
     const heldBack = junkScores.filter((s) => s < DOCUMENTED_MIN_SCORE).length;
     expect(heldBack, `junk held back: ${junkScores.map((s, i) => `${junk[i]} ${s.toFixed(2)}`).join(', ')}`).toBeGreaterThanOrEqual(5);
     realScores.forEach((s, i) => expect(s, real[i]).toBeGreaterThanOrEqual(DOCUMENTED_MIN_SCORE));
