@@ -65,7 +65,7 @@ RECIPES = {
                        real_photos=os.path.join(SHARED, "data/real-photos")),
     # house-v2.2 fine-tunes house-v2.1 (`--init <its .pt>`) on the text side alone: its image tower is locked whole,
     # and the junk texts draw on thousands of held-out English words besides JUNK_WORDS, so that the text tower learns
-    # to score words no product uses low in general, not only the ~150 it was shown.
+    # to score words no product uses low in general, not only the 125 it was shown.
     "house-v2.2": dict(lock_image=True, shopper_views=1, max_view_products=16000, hires_views=True, view_prob=0.5,
                        sigmoid_weight=0.5, junk_texts=32, junk_words="held-out", synonym_prob=0.3, typo_prob=0.25,
                        extra_templates=True, aux_weight=0.1, lr=3e-4, epochs=6, select="robust",
@@ -136,7 +136,7 @@ def parse_args(argv=None):
     ap.add_argument("--typo-prob", type=float, default=0.0, help="chance of one random typo in a training text")
     ap.add_argument("--junk-texts", type=int, default=0, help="texts per batch that match no image (negatives)")
     ap.add_argument("--junk-words", choices=("builtin", "held-out"), default="builtin",
-                    help="words of the junk texts: builtin = textaug.JUNK_WORDS (~150); held-out = those plus the "
+                    help="words of the junk texts: builtin = textaug.JUNK_WORDS (125); held-out = those plus the "
                          "'train' half of the English words no catalog text uses (the other half calibrates)")
     ap.add_argument("--sigmoid-weight", type=float, default=0.0,
                     help="weight of a SigLIP-style pairwise sigmoid loss (learnt scale and bias): scores with an "
@@ -292,6 +292,8 @@ def lock_image_backbone(model: DualEncoder, args) -> tuple[bool, int]:
     if args.lock_image:
         if not locked or tune_from >= 0 or args.tune_cnn:
             raise SystemExit("--lock-image needs a locked MobileNetV2 without --tune-from-block or --tune-cnn")
+        if args.freeze_text_epochs or args.image_image_weight > 0:
+            raise SystemExit("--lock-image: nothing would train in --freeze-text-epochs, nor through --image-image-weight")
         for p in model.vision.parameters():
             p.requires_grad_(False)
     if (args.shopper_views or args.hires_views) and not (locked and tune_from < 0):
@@ -651,7 +653,7 @@ class Trainer:
         loss = multi_positive_loss(zi, zt, pos, m.logit_scale)
         if self.sigmoid is not None:
             loss = loss + a.sigmoid_weight * self.sigmoid.loss(zi, zt, pos)
-        if pair is not None and a.image_image_weight > 0 and not a.lock_image:
+        if pair is not None and a.image_image_weight > 0:
             views, clean, has = pair
             same = d.sampler.title_keys[idx]
             pos_ii = torch.from_numpy(same[:, None] == same[None, :])[has]
@@ -794,8 +796,12 @@ def main(argv=None) -> None:
         extra.append(t.sigmoid)
     if args.synonym_prob > 0:
         t.synonyms = textaug.load_synonyms(args.synonyms)
+    if args.junk_words == "held-out" and not args.junk_texts:
+        raise SystemExit("--junk-words held-out needs --junk-texts N (junk texts per batch)")
     if args.junk_texts and args.junk_words == "held-out":
         from .tokenizer import load_merges
+        if not os.path.exists(args.vocab):
+            raise SystemExit(f"--junk-words held-out reads CLIP's BPE merges from --vocab: {args.vocab} not found")
         catalog_texts = list(data.cat.titles) + [str(v) for a in data.cat.attrs for v in a.values()]
         t.junk_words = textaug.JUNK_WORDS + textaug.held_out_junk_words(load_merges(args.vocab), catalog_texts,
                                                                               part="train")
