@@ -188,13 +188,16 @@ class LanceDriver implements VectorStoreDriver {
 
   async loadManifest(): Promise<StoreManifest | null> {
     const file = path.join(this.dataDir, MANIFEST_FILE);
+    // The table is looked for before the manifest is read: a first bind writes the manifest before the first upsert
+    // creates the table, so in this order a writer starting beside this read never looks like a damaged index.
+    const hasTable = existsSync(path.join(this.dataDir, `${TABLE}.lance`));
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw lanceError(e, `reading ${file}`, this.dataDir);
       // Vectors without the manifest that says which model made them: never served as an empty index.
-      if (existsSync(path.join(this.dataDir, `${TABLE}.lance`))) throw this.corrupt(`it holds a table (${TABLE}.lance) but no ${MANIFEST_FILE}`);
+      if (hasTable) throw this.corrupt(`it holds a table (${TABLE}.lance) but no ${MANIFEST_FILE}`);
       this.columns = {};
       return null;
     }

@@ -214,6 +214,11 @@ class PgDriver implements VectorStoreDriver {
   }
 
   async loadManifest(): Promise<StoreManifest | null> {
+    // The vector table is looked for before the manifest is read: the first bind (updateManifest) creates the table
+    // and writes the manifest in one transaction, so a table seen here has its manifest committed too. In the other
+    // order, a first bind committed between the two reads (a second `vitrine index` starting beside the first) would
+    // look like vectors without a manifest.
+    const table = await this.query<{ exists: boolean }>('looking for the table', 'SELECT to_regclass($1) IS NOT NULL AS exists', [this.t]);
     let manifest: StoreManifest | null;
     try {
       const r = await this.read(() => this.pool.query<{ manifest: StoreManifest }>(`SELECT manifest FROM ${this.manifestTable} WHERE id = 1`));
@@ -224,7 +229,6 @@ class PgDriver implements VectorStoreDriver {
     }
     if (manifest) return manifest;
     // Vectors without the manifest that says which model made them: never served as an empty index.
-    const table = await this.query<{ exists: boolean }>('looking for the table', 'SELECT to_regclass($1) IS NOT NULL AS exists', [this.t]);
     if (table.rows[0]?.exists) {
       throw new AppError(
         'INDEX_CORRUPT',
