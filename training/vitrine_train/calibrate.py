@@ -22,8 +22,7 @@ import torch
 from .augment import background
 from .data import EXTRA_TEMPLATES, TEMPLATES
 from .evaluate import embed_texts
-from .textaug import JUNK_WORDS, held_out_junk_words, junk_text
-from .tokenizer import load_merges
+from .textaug import JUNK_WORDS, catalog_junk_words, junk_text
 
 
 def fit_logistic(pos: np.ndarray, neg: np.ndarray, iters: int = 50) -> tuple[float, float]:
@@ -80,9 +79,8 @@ def fit_calibration(t, seed: int = 0) -> dict:
     for tmpl in TEMPLATES + EXTRA_TEMPLATES:
         texts += sorted({s for s in (tmpl(d.cat.attrs[i]) for i in val) if s})
     real = embed_texts(model, tok, texts)
-    catalog_texts = list(d.cat.titles) + [str(v) for a in d.cat.attrs for v in a.values()]
     vocab = getattr(t.args, "vocab", "")
-    words = held_out_junk_words(load_merges(vocab), catalog_texts, part="calibrate") if os.path.exists(vocab) else list(JUNK_WORDS)
+    words = catalog_junk_words(d.cat, vocab, "calibrate") if os.path.exists(vocab) else list(JUNK_WORDS)
     junk = embed_texts(model, tok, [junk_text(rng, words, max_words=4) for _ in range(n_junk)])
     pos_t = (real @ gallery.T).max(1).values.numpy()
     neg_t = (junk @ gallery.T).max(1).values.numpy()

@@ -113,3 +113,12 @@ def held_out_junk_words(merges: list[tuple[str, str]], catalog_texts: list[str],
     if part not in ("train", "calibrate"):
         raise ValueError(f"part must be 'train', 'calibrate' or None, not {part!r}")
     return [w for w in keep if (zlib.crc32(w.encode()) % 2 == 0) == (part == "train")]
+
+
+def catalog_junk_words(cat, vocab: str, part: str) -> list[str]:
+    """The junk words of a run on `cat` (a data.Catalog): for "train", JUNK_WORDS plus the train half of
+    held_out_junk_words; for "calibrate", the calibrate half alone. `vocab`: CLIP's BPE merges file."""
+    from .tokenizer import load_merges
+    texts = list(cat.titles) + [str(v) for a in cat.attrs for v in a.values()]
+    held = held_out_junk_words(load_merges(vocab), texts, part=part)
+    return list(JUNK_WORDS) + held if part == "train" else held

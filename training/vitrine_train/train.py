@@ -799,12 +799,9 @@ def main(argv=None) -> None:
     if args.junk_words == "held-out" and not args.junk_texts:
         raise SystemExit("--junk-words held-out needs --junk-texts N (junk texts per batch)")
     if args.junk_texts and args.junk_words == "held-out":
-        from .tokenizer import load_merges
         if not os.path.exists(args.vocab):
             raise SystemExit(f"--junk-words held-out reads CLIP's BPE merges from --vocab: {args.vocab} not found")
-        catalog_texts = list(data.cat.titles) + [str(v) for a in data.cat.attrs for v in a.values()]
-        t.junk_words = textaug.JUNK_WORDS + textaug.held_out_junk_words(load_merges(args.vocab), catalog_texts,
-                                                                              part="train")
+        t.junk_words = textaug.catalog_junk_words(data.cat, args.vocab, "train")
         print(f"[junk] {len(t.junk_words)} junk words", flush=True)
     if args.hard_batch_frac > 0:
         t.groups, t.group_of = look_alike_groups(data.cat, data.train_idx)
